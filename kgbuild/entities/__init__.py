@@ -1,0 +1,1 @@
+"""spaCy sentences and named entities → candidate pairs allowed by the relation schema."""

@@ -1,0 +1,24 @@
+"""Graph stores behind one interface: the embedded default (LadybugDB) and Neo4j."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kgbuild.config import StoreConfig
+from kgbuild.graph.store import GraphStore, StoreError
+
+
+def open_store(config: StoreConfig, read_only: bool = False) -> GraphStore:
+    """Open the configured store. The embedded path resolves against the working directory."""
+    if config.kind == "embedded":
+        from kgbuild.graph.embedded import EmbeddedStore
+
+        return EmbeddedStore(Path(config.path).expanduser(), read_only=read_only)
+    if config.kind == "neo4j":
+        from kgbuild.graph.neo4j_store import Neo4jStore
+
+        return Neo4jStore(config.neo4j.resolved())
+    raise StoreError(f"unknown store kind {config.kind!r}")  # pragma: no cover - pydantic guards this
+
+
+__all__ = ["GraphStore", "StoreError", "open_store"]

@@ -1,0 +1,146 @@
+"""The graph-store interface shared by the embedded (LadybugDB) and Neo4j stores.
+
+Graph model, identical in both stores:
+
+* ``(:Document {id, path, hash})``
+* ``(:Entity {key, name, type})`` where ``key = normalised name | type``
+* ``(:Entity)-[:<RELTYPE> {confidence, model, support, doc_ids, evidence}]->(:Entity)``:
+  one edge per (head, label, tail). ``evidence`` is a list of canonical JSON strings, one per
+  supporting sentence; the other properties derive from it with :func:`edge_properties`, so
+  both stores agree on every value.
+
+Writes are per document and atomic: replacing a document removes its old evidence (and edges
+left with none), then merges nodes first and edges second, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from kgbuild.relations.schema import RelationSchema
+from kgbuild.types import Entity, Evidence, Triple
+
+
+class StoreError(RuntimeError):
+    """A store failure with a message fit to show the user as one line."""
+
+
+class ReadOnlyQueryError(StoreError):
+    pass
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    id: str
+    path: str
+    hash: str
+
+
+@dataclass
+class QueryResult:
+    columns: list[str]
+    rows: list[list[Any]]
+
+
+@dataclass
+class GraphStats:
+    nodes: dict[str, int] = field(default_factory=dict)
+    relationships: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EdgeKey:
+    head_key: str
+    rel_type: str
+    tail_key: str
+
+
+def edge_properties(evidence: Iterable[Evidence]) -> dict[str, Any]:
+    """Derive an edge's stored properties from its evidence (deterministic, order-free)."""
+    items = sorted(set(evidence), key=lambda e: e.to_json())
+    if not items:
+        raise ValueError("an edge needs at least one piece of evidence")
+    best = max(items, key=lambda e: (e.confidence, _neg(e.model)))
+    return {
+        "confidence": best.confidence,
+        "model": best.model,
+        "support": len(items),
+        "doc_ids": sorted({e.doc_id for e in items}),
+        "evidence": [e.to_json() for e in items],
+    }
+
+
+def _neg(text: str) -> tuple[int, ...]:
+    """Sort key that prefers the lexicographically smallest string under ``max``."""
+    return tuple(-ord(c) for c in text)
+
+
+def group_triples(
+    triples: Iterable[Triple], schema: RelationSchema
+) -> tuple[dict[str, Entity], dict[EdgeKey, list[Evidence]]]:
+    """Entities by key (first spelling wins) and evidence by edge; ``no_relation`` is dropped."""
+    entities: dict[str, Entity] = {}
+    edges: dict[EdgeKey, list[Evidence]] = {}
+    types = schema.relationship_types
+    for triple in triples:
+        if triple.label == schema.no_relation:
+            continue
+        if triple.label not in types:
+            raise StoreError(f"label {triple.label!r} is not in relation schema {schema.name!r}")
+        entities.setdefault(triple.head.key, triple.head)
+        entities.setdefault(triple.tail.key, triple.tail)
+        key = EdgeKey(triple.head.key, types[triple.label], triple.tail.key)
+        edges.setdefault(key, []).append(triple.evidence)
+    return entities, edges
+
+
+_WRITE_CLAUSE = re.compile(
+    r"\b(CREATE|MERGE|DELETE|DETACH|SET|REMOVE|DROP|ALTER|COPY|LOAD|INSTALL|IMPORT|EXPORT|ATTACH|"
+    r"FOREACH|BEGIN|COMMIT|ROLLBACK|CHECKPOINT)\b",
+    re.IGNORECASE,
+)
+_STRING_OR_COMMENT = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|/\*.*?\*/", re.S)
+
+
+def write_clause_in(cypher: str) -> str | None:
+    """First write (or procedure-call) keyword outside strings and comments, if any.
+
+    A coarse first guard for ``kgbuild query`` without ``--write``; each store also enforces
+    read-only execution natively (a read transaction in Neo4j, a read-only connection in Ladybug).
+    """
+    match = _WRITE_CLAUSE.search(_STRING_OR_COMMENT.sub(" ", cypher))
+    return match.group(1).upper() if match else None
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """What every store offers; the pipeline and CLI only speak to this."""
+
+    name: str
+
+    def ensure_schema(self, schema: RelationSchema) -> None:
+        """Create node/relationship tables, constraints and indexes; safe to repeat."""
+
+    def documents(self) -> dict[str, DocumentRecord]:
+        """Stored documents by path, used to skip unchanged files on re-ingest."""
+
+    def replace_document(
+        self, document: DocumentRecord, triples: Sequence[Triple], previous: DocumentRecord | None = None
+    ) -> None:
+        """Atomically drop ``previous``'s evidence and node, then write ``document`` and its triples."""
+
+    def write_triples(self, triples: Sequence[Triple]) -> None:
+        """Merge triples (nodes first, then edges) without touching documents; used for bulk loads."""
+
+    def query(self, cypher: str, params: dict[str, Any] | None = None, write: bool = False) -> QueryResult:
+        """Run user Cypher with parameters; read-only unless ``write``."""
+
+    def stats(self) -> GraphStats: ...
+
+    def iter_triples(self) -> Iterator[Triple]:
+        """Every stored (head, label, tail, evidence) with the label as written in the schema."""
+
+    def close(self) -> None: ...

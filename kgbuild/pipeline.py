@@ -1,0 +1,163 @@
+"""Wire the stages from a pipeline config: read → entities → pairs → labels → store.
+
+Documents are processed in small chunks and each is written in its own transaction as soon as
+it is labelled, so an interrupted run keeps every finished document and a re-run picks up
+the rest (finished ones are skipped as unchanged).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kgbuild.config import PipelineConfig
+from kgbuild.entities.pairing import candidate_pairs
+from kgbuild.entities.spacy_ner import SentenceAnnotator, load_spacy
+from kgbuild.graph.store import DocumentRecord, GraphStore
+from kgbuild.read import FileProblem, discover, read_document
+from kgbuild.relations.extractor import RelationExtractor, load_schema
+from kgbuild.relations.schema import RelationSchema
+from kgbuild.types import CandidatePair, Document, Triple
+
+log = logging.getLogger(__name__)
+
+CHUNK_DOCUMENTS = 8
+
+
+@dataclass
+class IngestSummary:
+    files: int = 0
+    read: int = 0
+    unchanged: int = 0
+    replaced: int = 0
+    skipped: list[FileProblem] = field(default_factory=list)
+    failed: list[FileProblem] = field(default_factory=list)
+    sentences: int = 0
+    entities: int = 0
+    pairs: int = 0
+    triples: int = 0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def pairs_per_second(self) -> float:
+        seconds = self.stage_seconds.get("label relations", 0.0)
+        return self.pairs / seconds if seconds > 0 else 0.0
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + time.perf_counter() - start
+
+
+@dataclass
+class Progress:
+    """Callbacks the CLI hooks a progress bar onto; the pipeline itself prints nothing."""
+
+    on_files: Callable[[int], None] = lambda n: None
+    on_file_done: Callable[[str], None] = lambda path: None
+    on_pairs_total: Callable[[int], None] = lambda n: None
+    on_pairs_done: Callable[[int], None] = lambda n: None
+
+
+class Ingestor:
+    """Holds the loaded models so several folders (or tests) can reuse them."""
+
+    def __init__(self, config: PipelineConfig, extractor: RelationExtractor | None = None,
+                 nlp: Any | None = None) -> None:
+        self.config = config
+        self.schema: RelationSchema = extractor.schema if extractor else load_schema(config)
+        self._extractor = extractor
+        self._nlp = nlp
+
+    def _annotator(self, summary: IngestSummary) -> SentenceAnnotator:
+        if self._nlp is None:
+            with summary.timed("load models"):
+                self._nlp = load_spacy(self.config.entities.spacy_model)
+        return SentenceAnnotator(self._nlp, self.config.entities.max_sentence_chars, self.config.entities.batch_size)
+
+    def extractor(self, summary: IngestSummary) -> RelationExtractor:
+        if self._extractor is None:
+            with summary.timed("load models"):
+                self._extractor = RelationExtractor.from_config(self.config)
+        return self._extractor
+
+    def ingest(self, root: Path, store: GraphStore, progress: Progress | None = None) -> IngestSummary:
+        progress = progress or Progress()
+        summary = IngestSummary()
+        if not root.exists():
+            raise FileNotFoundError(f"input folder not found: {root}")
+        store.ensure_schema(self.schema)
+        stored = store.documents()
+        stored_ids = {record.id: record for record in stored.values()}
+        paths = list(discover(root, self.config.reader.extensions, self.config.reader.recursive))
+        summary.files = len(paths)
+        progress.on_files(len(paths))
+        pending: list[tuple[Document, DocumentRecord | None]] = []
+        seen_ids: dict[str, str] = {}
+        with summary.timed("read"):
+            for path in paths:
+                result = read_document(path, self.config.reader.max_bytes)
+                if result.problem is not None:
+                    (summary.skipped if result.problem.kind == "skipped" else summary.failed).append(result.problem)
+                    progress.on_file_done(str(path))
+                    continue
+                document = result.document
+                assert document is not None
+                summary.read += 1
+                previous = stored.get(document.path)
+                duplicate_of = seen_ids.get(document.id) or (
+                    stored_ids[document.id].path
+                    if document.id in stored_ids and stored_ids[document.id].path != document.path
+                    else None
+                )
+                if previous is not None and previous.hash == document.hash:
+                    summary.unchanged += 1
+                    progress.on_file_done(str(path))
+                elif duplicate_of is not None:
+                    summary.skipped.append(FileProblem(str(path), f"same content as {duplicate_of}", "skipped"))
+                    progress.on_file_done(str(path))
+                else:
+                    seen_ids[document.id] = document.path
+                    pending.append((document, previous))
+        for start in range(0, len(pending), CHUNK_DOCUMENTS):
+            self._ingest_chunk(pending[start:start + CHUNK_DOCUMENTS], store, summary, progress)
+        return summary
+
+    def _ingest_chunk(self, chunk: list[tuple[Document, DocumentRecord | None]], store: GraphStore,
+                      summary: IngestSummary, progress: Progress) -> None:
+        annotator = self._annotator(summary)
+        pairs_by_doc: dict[str, list[CandidatePair]] = {}
+        with summary.timed("sentences + entities"):
+            for document, sentences in annotator.annotate(d for d, _ in chunk):
+                summary.sentences += len(sentences)
+                summary.entities += sum(len(s.mentions) for s in sentences)
+                pairs_by_doc[document.id] = list(candidate_pairs(sentences, self.schema))
+        all_pairs = [p for pairs in pairs_by_doc.values() for p in pairs]
+        summary.pairs += len(all_pairs)
+        labelled = []
+        if all_pairs:
+            extractor = self.extractor(summary)
+            progress.on_pairs_total(len(all_pairs))
+            with summary.timed("label relations"):
+                labelled = extractor.label(all_pairs, on_batch=progress.on_pairs_done)
+        model_id = self._extractor.model_id if self._extractor else ""
+        triples_by_doc: dict[str, list[Triple]] = {d.id: [] for d, _ in chunk}
+        for item in labelled:
+            if item.label != self.schema.no_relation:
+                triples_by_doc[item.pair.doc_id].append(Triple.from_labelled(item, model_id))
+        with summary.timed("write graph"):
+            for document, previous in chunk:
+                triples = triples_by_doc[document.id]
+                record = DocumentRecord(id=document.id, path=document.path, hash=document.hash)
+                store.replace_document(record, triples, previous)
+                summary.triples += len(triples)
+                summary.replaced += previous is not None
+                progress.on_file_done(document.path)

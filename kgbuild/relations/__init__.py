@@ -1,0 +1,1 @@
+"""Relation labelling: schema, retrieval, prompt, generator, extractor, training."""

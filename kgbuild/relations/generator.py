@@ -1,0 +1,220 @@
+"""Constrained label generation: score every schema label after the prompt, take the best.
+
+Free-text generation is never used, so the answer is always a valid label. Speed levers,
+all on by design because the forward pass is compute-bound on CPU:
+
+* the static prompt prefix is encoded once and its KV cache reused for every pair (causal);
+* labels are scored through a token trie, one step per *shared* prefix, not per label;
+* pairs are batched (left-padded after the cached prefix, with explicit position ids).
+
+Each label is followed by EOS, so a label that is a prefix of another is still scored fairly.
+Confidence is the softmax over label scores (summed log-probabilities, or their mean).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from kgbuild.relations.models import LoadedModel
+from kgbuild.relations.prompt import label_text
+
+
+@dataclass
+class _TrieNode:
+    token: int
+    children: dict[int, _TrieNode] = field(default_factory=dict)
+    labels: list[int] = field(default_factory=list)  # label indexes passing through this node
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.children
+
+
+class LabelTrie:
+    """Token trie of the label set; every label ends in its own leaf (EOS)."""
+
+    def __init__(self, token_sequences: Sequence[Sequence[int]]) -> None:
+        self.root = _TrieNode(token=-1)
+        self.size = len(token_sequences)
+        for index, tokens in enumerate(token_sequences):
+            node = self.root
+            node.labels.append(index)
+            for token in tokens:
+                node = node.children.setdefault(token, _TrieNode(token=token))
+                node.labels.append(index)
+            if not node.is_leaf:
+                raise ValueError("label token sequences must end in a unique terminator")
+
+    def internal_nodes(self) -> int:
+        stack, count = [self.root], 0
+        while stack:
+            node = stack.pop()
+            if not node.is_leaf:
+                count += 1
+                stack.extend(node.children.values())
+        return count
+
+
+def label_token_ids(tokenizer: Any, labels: Sequence[str]) -> list[list[int]]:
+    eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.sep_token_id
+    if eos is None:
+        raise ValueError("the tokenizer has neither an EOS nor a SEP token to end labels with")
+    return [tokenizer(label_text(label), add_special_tokens=False).input_ids + [eos] for label in labels]
+
+
+@dataclass
+class LabelScores:
+    """Per pair: the chosen label index, its confidence and all label probabilities."""
+
+    best: list[int]
+    confidence: list[float]
+    probabilities: torch.Tensor  # [batch, labels]
+
+
+class LabelScorer:
+    """Scores a fixed label set after ``static + dynamic`` prompts with one loaded model."""
+
+    def __init__(self, loaded: LoadedModel, labels: Sequence[str], static_prefix: str,
+                 max_prompt_tokens: int = 768, score: str = "sum") -> None:
+        self.loaded = loaded
+        self.labels = list(labels)
+        self.static_prefix = static_prefix
+        self.max_prompt_tokens = max_prompt_tokens
+        self.mean = score == "mean"
+        tokenizer = loaded.tokenizer
+        self.sequences = label_token_ids(tokenizer, self.labels)
+        self.trie = LabelTrie(self.sequences)
+        self.lengths = torch.tensor([len(s) for s in self.sequences], dtype=torch.float32)
+        self._prefix_kv: list[tuple[torch.Tensor, torch.Tensor]] | None = None
+        self._prefix_ids = tokenizer(static_prefix, add_special_tokens=False).input_ids
+        if loaded.kind == "causal" and self._prefix_ids:
+            self._prefix_kv = self._encode_prefix()
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.loaded.model.parameters()).device
+
+    @torch.no_grad()
+    def _encode_prefix(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        ids = torch.tensor([self._prefix_ids], device=self.device)
+        out = self.loaded.model(input_ids=ids, use_cache=True)
+        return [(layer.keys, layer.values) for layer in out.past_key_values.layers]
+
+    def dynamic_budget(self) -> int:
+        return max(8, self.max_prompt_tokens - len(self._prefix_ids))
+
+    @torch.no_grad()
+    def score(self, dynamic_texts: Sequence[str], allowed: Sequence[Sequence[int]] | None = None) -> LabelScores:
+        """Label probabilities for each prompt; ``allowed`` masks labels the schema forbids."""
+        if not dynamic_texts:
+            return LabelScores([], [], torch.zeros((0, len(self.labels))))
+        if self.loaded.kind == "causal":
+            logp = self._score_causal(dynamic_texts)
+        else:
+            logp = self._score_seq2seq(dynamic_texts)
+        if self.mean:
+            logp = logp / self.lengths
+        if allowed is not None:
+            mask = torch.full_like(logp, -math.inf)
+            for row, indexes in enumerate(allowed):
+                mask[row, list(indexes)] = 0.0
+            logp = logp + mask
+        probabilities = torch.softmax(logp, dim=-1)
+        confidence, best = probabilities.max(dim=-1)
+        return LabelScores(best.tolist(), confidence.tolist(), probabilities)
+
+    def _tokenize_dynamic(self, texts: Sequence[str]) -> list[list[int]]:
+        budget = self.dynamic_budget()
+        tokenizer = self.loaded.tokenizer
+        # Keep the end of an over-long prompt: the query, head and tail sit there.
+        return [tokenizer(t, add_special_tokens=False).input_ids[-budget:] for t in texts]
+
+    def _score_causal(self, texts: Sequence[str]) -> torch.Tensor:
+        from transformers import DynamicCache
+
+        model, device = self.loaded.model, self.device
+        pad_id = self.loaded.tokenizer.pad_token_id or 0
+        ids = self._tokenize_dynamic(texts)
+        batch, width = len(ids), max(len(x) for x in ids)
+        prefix_len = len(self._prefix_ids)
+        input_ids = torch.full((batch, width), pad_id, dtype=torch.long)
+        mask = torch.zeros((batch, prefix_len + width), dtype=torch.long)
+        mask[:, :prefix_len] = 1
+        for row, seq in enumerate(ids):
+            input_ids[row, width - len(seq):] = torch.tensor(seq)
+            mask[row, prefix_len + width - len(seq):] = 1
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, prefix_len:]
+        cache = DynamicCache(config=model.config)
+        if self._prefix_kv is not None:
+            for layer, (keys, values) in enumerate(self._prefix_kv):
+                cache.update(keys.expand(batch, -1, -1, -1).contiguous(),
+                             values.expand(batch, -1, -1, -1).contiguous(), layer)
+        out = model(input_ids=input_ids.to(device), attention_mask=mask.to(device),
+                    position_ids=positions.to(device), past_key_values=cache, use_cache=True)
+        logprobs = torch.log_softmax(out.logits[:, -1].float(), dim=-1)
+        scores = torch.zeros((batch, len(self.labels)))
+        rows: list[tuple[int, _TrieNode]] = [(b, self.trie.root) for b in range(batch)]
+        last_pos = positions[:, -1]
+        while True:
+            next_rows: list[tuple[int, _TrieNode]] = []
+            parents: list[int] = []
+            for row_index, (b, node) in enumerate(rows):
+                for token, child in node.children.items():
+                    scores[b, child.labels] += logprobs[row_index, token].item()
+                    if not child.is_leaf:
+                        next_rows.append((b, child))
+                        parents.append(row_index)
+            if not next_rows:
+                return scores
+            parent_index = torch.tensor(parents, device=device)
+            cache.reorder_cache(parent_index)
+            mask = torch.cat([mask[parent_index.cpu()], torch.ones((len(parents), 1), dtype=torch.long)], dim=1)
+            last_pos = last_pos[parent_index.cpu()] + 1
+            step = torch.tensor([[node.token] for _, node in next_rows], device=device)
+            out = model(input_ids=step, attention_mask=mask.to(device), position_ids=last_pos[:, None].to(device),
+                        past_key_values=cache, use_cache=True)
+            logprobs = torch.log_softmax(out.logits[:, -1].float(), dim=-1)
+            rows = next_rows
+
+    def _score_seq2seq(self, texts: Sequence[str]) -> torch.Tensor:
+        model, device = self.loaded.model, self.device
+        tokenizer = self.loaded.tokenizer
+        encoded = tokenizer([self.static_prefix + t for t in texts], return_tensors="pt", padding=True,
+                            truncation=True, max_length=self.max_prompt_tokens)
+        encoder = model.get_encoder()
+        hidden = encoder(input_ids=encoded.input_ids.to(device),
+                         attention_mask=encoded.attention_mask.to(device)).last_hidden_state
+        start = decoder_start_id(model)
+        batch = len(texts)
+        scores = torch.zeros((batch, len(self.labels)))
+        # Depth-wise over the trie: each row is (pair, path of tokens so far).
+        rows: list[tuple[int, _TrieNode, list[int]]] = [(b, self.trie.root, [start]) for b in range(batch)]
+        while rows:
+            index = torch.tensor([b for b, _, _ in rows])
+            decoder_ids = torch.tensor([path for _, _, path in rows], device=device)
+            out = model(encoder_outputs=(hidden[index],), attention_mask=encoded.attention_mask[index].to(device),
+                        decoder_input_ids=decoder_ids)
+            logprobs = torch.log_softmax(out.logits[:, -1].float(), dim=-1)
+            next_rows: list[tuple[int, _TrieNode, list[int]]] = []
+            for row_index, (b, node, path) in enumerate(rows):
+                for token, child in node.children.items():
+                    scores[b, child.labels] += logprobs[row_index, token].item()
+                    if not child.is_leaf:
+                        next_rows.append((b, child, [*path, token]))
+            rows = next_rows
+        return scores
+
+
+def decoder_start_id(model: Any) -> int:
+    config = model.config
+    start = getattr(config, "decoder_start_token_id", None)
+    if start is None and hasattr(config, "decoder"):
+        start = getattr(config.decoder, "bos_token_id", None)
+    if start is None:
+        start = getattr(config, "pad_token_id", 0) or 0
+    return int(start)

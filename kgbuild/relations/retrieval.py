@@ -1,0 +1,169 @@
+"""Example bank + sentence embeddings + FAISS: the retrieval half of RAG.
+
+The bank is a JSONL file of labelled ``CandidatePair`` records. Its FAISS index is stored
+beside it (``<bank>.faiss`` plus ``<bank>.faiss.json``) and rebuilt only when the bank's
+content hash or the encoder changes; if the bank's folder is read-only the index goes to the
+user cache instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kgbuild.relations.models import cache_dir, resolve_encoder
+from kgbuild.types import CandidatePair
+
+log = logging.getLogger(__name__)
+
+
+class BankError(ValueError):
+    pass
+
+
+def bundled_bank_path(name: str) -> Path:
+    path = Path(str(resources.files("kgbuild") / "resources" / "banks" / f"{name}.jsonl"))
+    if not path.is_file():
+        raise BankError(f"no bundled example bank named '{name}'")
+    return path
+
+
+def read_bank(path: Path) -> list[CandidatePair]:
+    if not path.is_file():
+        raise BankError(f"example bank not found: {path}")
+    examples: list[CandidatePair] = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                example = CandidatePair.from_json(json.loads(line))
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise BankError(f"{path}:{number}: not a labelled example ({exc})") from exc
+            if example.label is None:
+                raise BankError(f"{path}:{number}: example has no label")
+            examples.append(example)
+    return examples
+
+
+def write_bank(path: Path, examples: Sequence[CandidatePair]) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        for example in examples:
+            handle.write(json.dumps(example.to_json(), ensure_ascii=False, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+class SentenceEncoder:
+    """Thin wrapper so tests and training can share one loaded encoder."""
+
+    def __init__(self, spec: str, batch_size: int = 64) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.spec = spec
+        self.batch_size = batch_size
+        try:
+            self.model = SentenceTransformer(resolve_encoder(spec), device="cpu")
+        except OSError as exc:
+            raise BankError(f"cannot load sentence encoder '{spec}': {exc}") from exc
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+            convert_to_numpy=True, show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension() or 0)
+
+
+@dataclass
+class Retriever:
+    """Top-k labelled examples most similar to a query sentence (cosine over normalised vectors)."""
+
+    examples: list[CandidatePair]
+    encoder: SentenceEncoder
+    index: Any  # faiss.Index
+
+    @classmethod
+    def from_bank(cls, bank: Path, encoder: SentenceEncoder) -> Retriever:
+        examples = read_bank(bank)
+        return cls(examples=examples, encoder=encoder, index=load_or_build_index(bank, examples, encoder))
+
+    def search(self, sentences: Sequence[str], k: int, exclude_same_text: bool = False) -> list[list[CandidatePair]]:
+        """Examples per query sentence. ``exclude_same_text`` keeps training from seeing its own answer."""
+        if k == 0 or not self.examples or not sentences:
+            return [[] for _ in sentences]
+        unique = list(dict.fromkeys(sentences))
+        vectors = self.encoder.encode(unique)
+        extra = 8 if exclude_same_text else 0
+        _, ids = self.index.search(vectors, min(k + extra, len(self.examples)))
+        found: dict[str, list[CandidatePair]] = {}
+        for text, row in zip(unique, ids, strict=True):
+            hits = [self.examples[i] for i in row if i >= 0]
+            if exclude_same_text:
+                hits = [h for h in hits if h.text != text]
+            found[text] = hits[:k]
+        return [found[s] for s in sentences]
+
+
+def bank_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_or_build_index(bank: Path, examples: Sequence[CandidatePair], encoder: SentenceEncoder) -> Any:
+    import faiss
+
+    digest = bank_hash(bank)
+    for index_path in _index_locations(bank, digest):
+        meta_path = index_path.with_suffix(index_path.suffix + ".json")
+        if index_path.is_file() and meta_path.is_file():
+            try:
+                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError:
+                continue
+            if meta.get("bank_sha256") == digest and meta.get("encoder") == encoder.spec:
+                return faiss.read_index(str(index_path))
+    log.info("building FAISS index for %s (%d examples)", bank, len(examples))
+    vectors = encoder.encode([e.text for e in examples])
+    index = faiss.IndexFlatIP(vectors.shape[1] if len(vectors) else encoder.dimension)
+    if len(vectors):
+        index.add(vectors)
+    meta = {"bank_sha256": digest, "encoder": encoder.spec, "size": len(examples)}
+    for index_path in _index_locations(bank, digest):
+        try:
+            _atomic_write_index(index, index_path, meta)
+            break
+        except OSError:
+            continue
+    return index
+
+
+def _index_locations(bank: Path, digest: str) -> list[Path]:
+    return [bank.with_name(bank.name + ".faiss"), cache_dir() / "indexes" / f"{digest[:16]}.faiss"]
+
+
+def _atomic_write_index(index: Any, path: Path, meta: dict[str, Any]) -> None:
+    import faiss
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    faiss.write_index(index, str(tmp))
+    os.replace(tmp, path)
+    meta_path = path.with_suffix(path.suffix + ".json")
+    meta_tmp = meta_path.with_name(meta_path.name + ".tmp")
+    meta_tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    os.replace(meta_tmp, meta_path)

@@ -1,0 +1,163 @@
+"""Typed records passed between stages.
+
+The flow is one-way: ``Document`` → ``Sentence``/``Mention`` → ``CandidatePair`` →
+``LabelledPair`` → ``Triple`` → store. A benchmark example is a ``CandidatePair`` with a
+gold ``label``, so training, evaluation and ingest share one code path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+NO_RELATION = "no_relation"
+
+
+@dataclass(frozen=True)
+class Document:
+    """A readable source file. ``id`` derives from the content hash so it is stable across runs."""
+
+    id: str
+    path: str
+    hash: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An entity mention; ``start``/``end`` are character offsets into the sentence text."""
+
+    text: str
+    type: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Sentence:
+    doc_id: str
+    index: int
+    start: int  # character offset of the sentence in its document
+    text: str
+    mentions: tuple[Mention, ...] = ()
+
+
+@dataclass(frozen=True)
+class CandidatePair:
+    """An ordered (head, tail) pair in one sentence, optionally with its gold label."""
+
+    text: str
+    head: Mention
+    tail: Mention
+    doc_id: str = ""
+    sentence_index: int = 0
+    sentence_start: int = 0
+    label: str | None = None
+    id: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CandidatePair:
+        return cls(
+            text=data["text"],
+            head=Mention(**data["head"]),
+            tail=Mention(**data["tail"]),
+            doc_id=data.get("doc_id", ""),
+            sentence_index=int(data.get("sentence_index", 0)),
+            sentence_start=int(data.get("sentence_start", 0)),
+            label=data.get("label"),
+            id=str(data.get("id", "")),
+        )
+
+
+@dataclass(frozen=True)
+class LabelledPair:
+    pair: CandidatePair
+    label: str
+    confidence: float
+    scores: dict[str, float] = field(default_factory=dict, compare=False)
+
+
+def normalise_name(name: str) -> str:
+    """Case-, width- and whitespace-insensitive form used to merge entity mentions."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return re.sub(r"\s+", " ", folded).strip()
+
+
+def entity_key(name: str, type_: str) -> str:
+    return f"{normalise_name(name)}|{type_}"
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    type: str
+
+    @property
+    def key(self) -> str:
+        return entity_key(self.name, self.type)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One sentence supporting a triple. Offsets are relative to the document."""
+
+    doc_id: str
+    sentence_index: int
+    sentence: str
+    head_start: int
+    head_end: int
+    tail_start: int
+    tail_end: int
+    confidence: float
+    model: str
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted keys) so stores can compare and deduplicate evidence."""
+        return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Evidence:
+        return cls(**json.loads(text))
+
+
+@dataclass(frozen=True)
+class Triple:
+    head: Entity
+    label: str
+    tail: Entity
+    evidence: Evidence
+
+    @classmethod
+    def from_labelled(cls, labelled: LabelledPair, model: str) -> Triple:
+        pair = labelled.pair
+        offset = pair.sentence_start
+        return cls(
+            head=Entity(pair.head.text, pair.head.type),
+            label=labelled.label,
+            tail=Entity(pair.tail.text, pair.tail.type),
+            evidence=Evidence(
+                doc_id=pair.doc_id,
+                sentence_index=pair.sentence_index,
+                sentence=pair.text,
+                head_start=offset + pair.head.start,
+                head_end=offset + pair.head.end,
+                tail_start=offset + pair.tail.start,
+                tail_end=offset + pair.tail.end,
+                confidence=round(float(labelled.confidence), 6),
+                model=model,
+            ),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "head": {"name": self.head.name, "type": self.head.type, "key": self.head.key},
+            "label": self.label,
+            "tail": {"name": self.tail.name, "type": self.tail.type, "key": self.tail.key},
+            "evidence": asdict(self.evidence),
+        }
