@@ -84,10 +84,13 @@ class StoreConfig(_Section):
 
 
 class TrainingConfig(_Section):
-    dataset: str
-    data: str
+    dataset: str = Field(description="registry name: semeval, tacred, tacrev, retacred, conll04, redocred, ...")
+    data: str = Field(description="dataset file or folder in its original layout")
+    train_split: str = "train"
+    dev_split: str | None = Field(default=None, description="the dataset's own dev split; else carve one")
     split_seed: int = 13
     dev_fraction: float = Field(default=0.1, gt=0.0, lt=1.0)
+    dev_limit: int | None = Field(default=None, description="evaluate on at most this many dev examples")
     output: str
     seed: int = 13
     epochs: float = Field(default=1.0, gt=0.0)

@@ -41,14 +41,16 @@ class LabelTrie:
     def __init__(self, token_sequences: Sequence[Sequence[int]]) -> None:
         self.root = _TrieNode(token=-1)
         self.size = len(token_sequences)
+        ends = []
         for index, tokens in enumerate(token_sequences):
             node = self.root
             node.labels.append(index)
             for token in tokens:
                 node = node.children.setdefault(token, _TrieNode(token=token))
                 node.labels.append(index)
-            if not node.is_leaf:
-                raise ValueError("label token sequences must end in a unique terminator")
+            ends.append(node)
+        if any(not node.is_leaf or len(node.labels) != 1 for node in ends):
+            raise ValueError("each label's token sequence must end in its own leaf (append EOS)")
 
     def internal_nodes(self) -> int:
         stack, count = [self.root], 0

@@ -1,0 +1,60 @@
+"""Triple builders and hypothesis strategies shared by the store tests (embedded and Neo4j)."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from kgbuild.graph.store import GraphStore
+from kgbuild.types import Entity, Evidence, Triple
+
+HOSTILE_NAMES = [
+    "'}) DETACH DELETE n //",
+    '"}) MATCH (n) DETACH DELETE n RETURN 1 //',
+    "`Evil` Corp {x: 1}",
+    "Zoë Ångström 東京 🚀",
+    "O'Brien & \"Sons\"",
+    "x" * 10_000,
+]
+
+
+def make_triple(head: str, label: str, tail: str, doc: str = "doc-1", sentence: str = "A sentence.",
+                index: int = 0, confidence: float = 0.9, head_type: str = "PERSON", tail_type: str = "ORG",
+                model: str = "test-model") -> Triple:
+    return Triple(
+        head=Entity(head, head_type),
+        label=label,
+        tail=Entity(tail, tail_type),
+        evidence=Evidence(doc_id=doc, sentence_index=index, sentence=sentence, head_start=0, head_end=len(head),
+                          tail_start=len(head) + 1, tail_end=len(head) + 1 + len(tail), confidence=confidence,
+                          model=model),
+    )
+
+
+def canonical(triples: list[Triple]) -> set[tuple[str, str, str, str]]:
+    """What a store must preserve: entity keys, label and the full evidence record."""
+    return {(t.head.key, t.label, t.tail.key, t.evidence.to_json()) for t in triples}
+
+
+def stored(store: GraphStore) -> set[tuple[str, str, str, str]]:
+    return canonical(list(store.iter_triples()))
+
+
+names = st.one_of(
+    st.sampled_from(["Acme", "acme", "ACME ", "Apple Inc.", "apple  inc.", *HOSTILE_NAMES[:5]]),
+    st.text(min_size=1, max_size=40).filter(lambda s: s.strip() != ""),
+    st.just("y" * 3000),
+)
+sentences = st.one_of(st.text(max_size=80), st.sampled_from(HOSTILE_NAMES))
+
+
+@st.composite
+def triple_batches(draw: st.DrawFn, labels: list[str]) -> list[Triple]:
+    """Random batches with repeated facts (same edge, several sentences) and exact duplicates."""
+    base = draw(st.lists(
+        st.builds(make_triple, head=names, label=st.sampled_from(labels), tail=names,
+                  doc=st.sampled_from(["doc-a", "doc-b"]), sentence=sentences,
+                  index=st.integers(0, 3), confidence=st.floats(0.0, 1.0).map(lambda x: round(x, 6))),
+        min_size=1, max_size=12,
+    ))
+    duplicates = draw(st.lists(st.sampled_from(base), max_size=4))
+    return base + duplicates

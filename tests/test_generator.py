@@ -1,0 +1,123 @@
+"""The constrained scorer must equal brute-force scoring of every label, whatever the batching.
+
+Tiny randomly initialised models keep this fast; the real SmolLM2 is exercised end to end in
+test_pipeline_e2e.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+
+from kgbuild.relations.generator import LabelScorer, LabelTrie, label_token_ids
+from kgbuild.relations.models import LoadedModel
+
+LABELS = ["works_for", "works_at", "lives_in", "located_in", "kill", "no_relation"]
+STATIC = "Relation types: works_for, works_at, lives_in, located_in, kill, no_relation.\n"
+DYNAMIC = [
+    "Query sentence: Ann works for Acme.\nHead: Ann (PERSON)\nTail: Acme (ORG)\nRelation:",
+    "Query sentence: Bob, who lives in a quiet town called Springfield, spoke.\nHead: Bob\nTail: Springfield\nRelation:",
+    "Tiny.\nRelation:",
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_causal(minilm_tokenizer: Any) -> LoadedModel:
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    tok = minilm_tokenizer
+    config = LlamaConfig(vocab_size=tok.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+                         eos_token_id=tok.sep_token_id, pad_token_id=tok.pad_token_id)
+    model = LlamaForCausalLM(config).eval()
+    tok.eos_token = tok.sep_token
+    return LoadedModel(model=model, tokenizer=tok, kind="causal", model_id="tiny-llama")
+
+
+@pytest.fixture(scope="module")
+def tiny_seq2seq(minilm_tokenizer: Any) -> LoadedModel:
+    from transformers import BertConfig, EncoderDecoderConfig, EncoderDecoderModel
+
+    torch.manual_seed(0)
+    tok = minilm_tokenizer
+    small = {"vocab_size": tok.vocab_size, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+             "num_attention_heads": 4, "max_position_embeddings": 512}
+    config = EncoderDecoderConfig.from_encoder_decoder_configs(
+        BertConfig(**small), BertConfig(**small, is_decoder=True, add_cross_attention=True))
+    config.decoder_start_token_id = tok.cls_token_id
+    config.pad_token_id = tok.pad_token_id
+    config.eos_token_id = tok.sep_token_id
+    model = EncoderDecoderModel(config=config).eval()
+    tok.eos_token = tok.sep_token
+    return LoadedModel(model=model, tokenizer=tok, kind="seq2seq", model_id="tiny-encdec")
+
+
+def brute_force_causal(loaded: LoadedModel, dynamic: str) -> torch.Tensor:
+    """Score each label with one plain forward pass over the whole text (no cache, no trie)."""
+    tok, model = loaded.tokenizer, loaded.model
+    prompt = tok(STATIC, add_special_tokens=False).input_ids + tok(dynamic, add_special_tokens=False).input_ids
+    scores = []
+    for label in label_token_ids(tok, LABELS):
+        ids = torch.tensor([prompt + label])
+        with torch.no_grad():
+            logp = torch.log_softmax(model(input_ids=ids).logits[0].float(), dim=-1)
+        scores.append(sum(float(logp[len(prompt) - 1 + i, t]) for i, t in enumerate(label)))
+    return torch.tensor(scores)
+
+
+def brute_force_seq2seq(loaded: LoadedModel, dynamic: str) -> torch.Tensor:
+    tok, model = loaded.tokenizer, loaded.model
+    enc = tok([STATIC + dynamic], return_tensors="pt")
+    scores = []
+    for label in label_token_ids(tok, LABELS):
+        decoder = torch.tensor([[tok.cls_token_id, *label[:-1]]])
+        with torch.no_grad():
+            logits = model(input_ids=enc.input_ids, attention_mask=enc.attention_mask, decoder_input_ids=decoder).logits
+        logp = torch.log_softmax(logits[0].float(), dim=-1)
+        scores.append(sum(float(logp[i, t]) for i, t in enumerate(label)))
+    return torch.tensor(scores)
+
+
+def test_trie_shares_prefixes_and_keeps_every_label(minilm_tokenizer: Any) -> None:
+    sequences = label_token_ids(minilm_tokenizer, LABELS)
+    trie = LabelTrie(sequences)
+    assert sorted(trie.root.labels) == list(range(len(LABELS)))
+    # "works_for" and "works_at" share their first tokens: fewer internal nodes than label tokens.
+    assert trie.internal_nodes() < sum(len(s) for s in sequences)
+    with pytest.raises(ValueError):
+        LabelTrie([[1, 2], [1, 2, 3]])  # a label that is a strict prefix without a terminator
+
+
+@pytest.mark.parametrize("fixture,brute", [("tiny_causal", brute_force_causal), ("tiny_seq2seq", brute_force_seq2seq)])
+def test_scorer_matches_brute_force(request: pytest.FixtureRequest, fixture: str, brute: Any) -> None:
+    loaded: LoadedModel = request.getfixturevalue(fixture)
+    scorer = LabelScorer(loaded, LABELS, STATIC)
+    batched = scorer.score(DYNAMIC)
+    for row, text in enumerate(DYNAMIC):
+        expected = torch.softmax(brute(loaded, text), dim=-1)
+        assert torch.allclose(batched.probabilities[row], expected, atol=1e-4), (row, text)
+        single = scorer.score([text])
+        assert torch.allclose(single.probabilities[0], expected, atol=1e-4)
+        assert batched.best[row] == int(expected.argmax())
+
+
+def test_allowed_labels_mask_and_confidence(tiny_causal: LoadedModel) -> None:
+    scorer = LabelScorer(tiny_causal, LABELS, STATIC)
+    only = [[LABELS.index("kill"), LABELS.index("no_relation")]] * len(DYNAMIC)
+    result = scorer.score(DYNAMIC, allowed=only)
+    for row in range(len(DYNAMIC)):
+        assert LABELS[result.best[row]] in {"kill", "no_relation"}
+        probs = result.probabilities[row]
+        assert float(probs.sum()) == pytest.approx(1.0, abs=1e-5)
+        assert float(probs[LABELS.index("works_for")]) == 0.0
+        assert result.confidence[row] == pytest.approx(float(probs.max()))
+
+
+def test_overlong_prompt_keeps_its_end(tiny_causal: LoadedModel) -> None:
+    scorer = LabelScorer(tiny_causal, LABELS, STATIC, max_prompt_tokens=64)
+    long_text = "filler " * 500 + DYNAMIC[0]
+    result = scorer.score([long_text])
+    assert len(result.best) == 1 and 0.0 < result.confidence[0] <= 1.0
