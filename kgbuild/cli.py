@@ -24,8 +24,12 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console()
 err = Console(stderr=True)
 
-PipelineOpt = Annotated[Path | None, typer.Option("--pipeline", "-p", help="pipeline YAML (default: pipelines/default.yaml)")]
-StorePathOpt = Annotated[str | None, typer.Option("--store-path", help="embedded graph location (overrides the pipeline)")]
+PipelineOpt = Annotated[
+    Path | None, typer.Option("--pipeline", "-p", help="pipeline YAML (default: pipelines/default.yaml)")
+]
+StorePathOpt = Annotated[
+    str | None, typer.Option("--store-path", help="embedded graph location (overrides the pipeline)")
+]
 StoreOpt = Annotated[str | None, typer.Option("--store", help="embedded or neo4j (overrides the pipeline)")]
 UriOpt = Annotated[str | None, typer.Option("--neo4j-uri", help="Bolt URI; env NEO4J_URI also works")]
 UserOpt = Annotated[str | None, typer.Option("--neo4j-user", help="user; the password comes from env NEO4J_PASSWORD")]

@@ -136,7 +136,7 @@ class PipelineConfig(_Section):
     def resolve_path(self, value: str) -> Path:
         """Resolve a path written in the pipeline file relative to that file."""
         path = Path(os.path.expanduser(value))
-        return path if path.is_absolute() else (self.base_dir / path)
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
 
     def dump_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json", by_alias=True, exclude_none=True), sort_keys=False)

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from graph_cases import HOSTILE_NAMES, canonical, make_triple, stored, triple_batches
 from hypothesis import HealthCheck, given, settings
 
-from graph_cases import HOSTILE_NAMES, canonical, make_triple, stored, triple_batches
 from kgbuild.graph.embedded import EmbeddedStore
 from kgbuild.graph.store import DocumentRecord, ReadOnlyQueryError, StoreError, edge_properties
 from kgbuild.relations.schema import RelationSchema
@@ -78,7 +78,7 @@ def test_failed_write_leaves_nothing_half_written(store: EmbeddedStore, monkeypa
 
     monkeypatch.setattr(store, "_set_edges", boom)
     with pytest.raises(StoreError):
-        store.replace_document(DocumentRecord("d1", "/d1", "h1"), [make_triple("Zed", "works_for", "Initech", doc="d1")])
+        store.replace_document(DocumentRecord("d1", "/d1", "h1"), [make_triple("Zed", "works_for", "Inc", doc="d1")])
     assert (stored(store), store.stats()) == before  # no Zed, no Initech, no Document d1
     assert "/d1" not in store.documents()
     monkeypatch.undo()

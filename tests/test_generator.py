@@ -18,7 +18,7 @@ LABELS = ["works_for", "works_at", "lives_in", "located_in", "kill", "no_relatio
 STATIC = "Relation types: works_for, works_at, lives_in, located_in, kill, no_relation.\n"
 DYNAMIC = [
     "Query sentence: Ann works for Acme.\nHead: Ann (PERSON)\nTail: Acme (ORG)\nRelation:",
-    "Query sentence: Bob, who lives in a quiet town called Springfield, spoke.\nHead: Bob\nTail: Springfield\nRelation:",
+    "Query sentence: Bob, who lives in a town called Springfield, spoke.\nHead: Bob\nTail: Springfield\nRelation:",
     "Tiny.\nRelation:",
 ]
 

@@ -38,9 +38,9 @@ def discover(root: Path, extensions: list[str], recursive: bool = True) -> Itera
     wanted = {e.lower() for e in extensions}
     pattern = "**/*" if recursive else "*"
     for path in sorted(root.glob(pattern)):
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts):
-            if path.suffix.lower() in wanted:
-                yield path
+        hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
+        if path.is_file() and not hidden and path.suffix.lower() in wanted:
+            yield path
 
 
 def read_document(path: Path, max_bytes: int) -> ReadResult:

@@ -115,10 +115,8 @@ class LabelScorer:
         """Label probabilities for each prompt; ``allowed`` masks labels the schema forbids."""
         if not dynamic_texts:
             return LabelScores([], [], torch.zeros((0, len(self.labels))))
-        if self.loaded.kind == "causal":
-            logp = self._score_causal(dynamic_texts)
-        else:
-            logp = self._score_seq2seq(dynamic_texts)
+        causal = self.loaded.kind == "causal"
+        logp = self._score_causal(dynamic_texts) if causal else self._score_seq2seq(dynamic_texts)
         if self.mean:
             logp = logp / self.lengths
         if allowed is not None:
@@ -174,7 +172,7 @@ class LabelScorer:
             if not next_rows:
                 return scores
             parent_index = torch.tensor(parents, device=device)
-            cache.reorder_cache(parent_index)
+            cache.reorder_cache(parent_index)  # type: ignore[arg-type]
             mask = torch.cat([mask[parent_index.cpu()], torch.ones((len(parents), 1), dtype=torch.long)], dim=1)
             last_pos = last_pos[parent_index.cpu()] + 1
             step = torch.tensor([[node.token] for _, node in next_rows], device=device)

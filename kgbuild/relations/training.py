@@ -195,7 +195,7 @@ class LoRATrainer:
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir(parents=True)
-        self.model.save_pretrained(tmp)
+        self.model.save_pretrained(str(tmp))
         torch.save({"optimizer": self.optimizer.state_dict(), "torch_rng": torch.get_rng_state()},
                    tmp / "trainer.pt")
         (tmp / "state.json").write_text(json.dumps(state.__dict__), encoding="utf-8")
@@ -224,5 +224,5 @@ class LoRATrainer:
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        self.model.save_pretrained(folder)
+        self.model.save_pretrained(str(folder))
         self.loaded.tokenizer.save_pretrained(folder)
