@@ -260,6 +260,76 @@ def export(
     console.print(f"wrote {count} {unit} to {out}")
 
 
+@app.command()
+def train(
+    pipeline: Annotated[Path, typer.Option("--pipeline", "-p", help="pipeline YAML with a 'training' section")],
+    max_steps: Annotated[int | None, typer.Option("--max-steps", help="stop after this many optimiser steps")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="train on at most this many examples")] = None,
+    no_eval: Annotated[bool, typer.Option("--no-eval", help="skip the dev evaluation at the end")] = False,
+) -> None:
+    """LoRA-fine-tune the RAG generator; resumes from the last checkpoint after an interruption."""
+    from kgbuild.datasets.registry import DatasetError
+    from kgbuild.relations.models import ModelLoadError
+    from kgbuild.train import TrainingError, run_training
+
+    _configure_logging()
+    config = load_config(pipeline)
+    with Progress(TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
+                  TimeElapsedColumn(), console=err) as bar:
+        task = bar.add_task("train", total=None, loss="-")
+
+        def on_step(step: int, total: int, loss: float) -> None:
+            bar.update(task, completed=step, total=total, loss=f"{loss:.4f}")
+
+        try:
+            out = run_training(config, max_steps=max_steps, limit=limit, evaluate_dev=not no_eval, on_step=on_step)
+        except (TrainingError, DatasetError, ModelLoadError, FileNotFoundError) as exc:
+            raise fail(str(exc)) from exc
+    console.print(f"artefact written to {out}")
+    metrics_file = out / "dev_metrics.json"
+    if metrics_file.exists():
+        console.print(json.loads(metrics_file.read_text(encoding="utf-8")).get("headline", ""))
+
+
+@app.command(name="eval")
+def evaluate(
+    pipeline: Annotated[Path, typer.Option("--pipeline", "-p", help="pipeline YAML (its generator is evaluated)")],
+    dataset: Annotated[str, typer.Option("--dataset", help="semeval, tacred, tacrev, retacred, conll04, redocred")],
+    data: Annotated[Path, typer.Option("--data", help="dataset file or folder in its original layout")],
+    split: Annotated[str, typer.Option("--split", help="split to evaluate")] = "test",
+    limit: Annotated[int | None, typer.Option("--limit", help="evaluate at most this many examples")] = None,
+    mode: Annotated[str, typer.Option("--mode", help="zero-shot, fine-tuned, rag-fine-tuned or all")] = "rag-fine-tuned",
+    out: Annotated[Path | None, typer.Option("--out", help="folder for report.json/.md and plots")] = None,
+) -> None:
+    """Evaluate on a benchmark with the standard metric; the last line printed is the headline."""
+    from kgbuild.datasets.registry import DatasetError
+    from kgbuild.evaluate import MODES, run_evaluation
+    from kgbuild.relations.models import ModelLoadError
+
+    _configure_logging()
+    modes = list(MODES) if mode == "all" else [mode]
+    if any(m not in MODES for m in modes):
+        raise fail(f"--mode must be one of {', '.join(MODES)} or all, not {mode!r}")
+    config = load_config(pipeline)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=err) as bar:
+        tasks: dict[str, Any] = {}
+
+        def on_progress(name: str, done: int, total: int, rate: float) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(name, total=total, rate="")
+            bar.update(tasks[name], completed=done, rate=f"{rate:.2f} ex/s")
+
+        try:
+            report = run_evaluation(config, dataset, data, split, modes, limit=limit, out=out, on_progress=on_progress)
+        except (DatasetError, ModelLoadError, FileNotFoundError, ValueError) as exc:
+            raise fail(str(exc)) from exc
+    console.print(report.summary_table)
+    if out is not None:
+        console.print(f"report written to {out}")
+    console.print(report.headline, highlight=False)
+
+
 def main() -> None:  # pragma: no cover - console-script shim
     app()
 

@@ -62,6 +62,45 @@ class LabelTrie:
         return count
 
 
+@dataclass
+class TreeInputs:
+    """The label trie flattened for one tree-attention pass (internal nodes below the root)."""
+
+    tokens: torch.Tensor  # [nodes] token fed at each internal node
+    depth: torch.Tensor  # [nodes] 1 for the root's children
+    visible: torch.Tensor  # [nodes, nodes] bool: column is an ancestor of (or is) the row
+    first_tokens: list[int]  # per label: its first token, scored from the prompt's last position
+    label_steps: list[list[tuple[int, int]]]  # per label: (node fed, next token) for later tokens
+
+    @property
+    def size(self) -> int:
+        return int(self.tokens.shape[0])
+
+    @classmethod
+    def build(cls, sequences: Sequence[Sequence[int]]) -> TreeInputs:
+        index: dict[tuple[int, ...], int] = {}
+        parents: list[int] = []
+        tokens: list[int] = []
+        depth: list[int] = []
+        for seq in sequences:
+            for end in range(1, len(seq)):  # prefixes that are followed by another token
+                key = tuple(seq[:end])
+                if key not in index:
+                    index[key] = len(tokens)
+                    tokens.append(seq[end - 1])
+                    depth.append(end)
+                    parents.append(index[key[:-1]] if end > 1 else -1)
+        visible = torch.zeros((len(tokens), len(tokens)), dtype=torch.bool)
+        for node in range(len(tokens)):
+            walk = node
+            while walk >= 0:
+                visible[node, walk] = True
+                walk = parents[walk]
+        steps = [[(index[tuple(seq[:i])], seq[i]) for i in range(1, len(seq))] for seq in sequences]
+        return cls(torch.tensor(tokens, dtype=torch.long), torch.tensor(depth, dtype=torch.long), visible,
+                   [seq[0] for seq in sequences], steps)
+
+
 def label_token_ids(tokenizer: Any, labels: Sequence[str]) -> list[list[int]]:
     eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.sep_token_id
     if eos is None:
@@ -91,6 +130,7 @@ class LabelScorer:
         tokenizer = loaded.tokenizer
         self.sequences = label_token_ids(tokenizer, self.labels)
         self.trie = LabelTrie(self.sequences)
+        self.tree = TreeInputs.build(self.sequences)
         self.lengths = torch.tensor([len(s) for s in self.sequences], dtype=torch.float32)
         self._prefix_kv: list[tuple[torch.Tensor, torch.Tensor]] | None = None
         self._prefix_ids = tokenizer(static_prefix, add_special_tokens=False).input_ids
@@ -135,6 +175,12 @@ class LabelScorer:
         return [tokenizer(t, add_special_tokens=False).input_ids[-budget:] for t in texts]
 
     def _score_causal(self, texts: Sequence[str]) -> torch.Tensor:
+        """Two forward passes per batch: the dynamic prompt, then every trie node at once.
+
+        The second pass feeds all internal trie nodes as one sequence with a tree-shaped 4D
+        attention mask (each node sees the prompt and its own ancestors), so shared label
+        prefixes are computed once and the KV cache is never copied per label.
+        """
         from transformers import DynamicCache
 
         model, device = self.loaded.model, self.device
@@ -156,30 +202,23 @@ class LabelScorer:
                              values.expand(batch, -1, -1, -1).contiguous(), layer)
         out = model(input_ids=input_ids.to(device), attention_mask=mask.to(device),
                     position_ids=positions.to(device), past_key_values=cache, use_cache=True)
-        logprobs = torch.log_softmax(out.logits[:, -1].float(), dim=-1)
-        scores = torch.zeros((batch, len(self.labels)))
-        rows: list[tuple[int, _TrieNode]] = [(b, self.trie.root) for b in range(batch)]
-        last_pos = positions[:, -1]
-        while True:
-            next_rows: list[tuple[int, _TrieNode]] = []
-            parents: list[int] = []
-            for row_index, (b, node) in enumerate(rows):
-                for token, child in node.children.items():
-                    scores[b, child.labels] += logprobs[row_index, token].item()
-                    if not child.is_leaf:
-                        next_rows.append((b, child))
-                        parents.append(row_index)
-            if not next_rows:
-                return scores
-            parent_index = torch.tensor(parents, device=device)
-            cache.reorder_cache(parent_index)  # type: ignore[arg-type]
-            mask = torch.cat([mask[parent_index.cpu()], torch.ones((len(parents), 1), dtype=torch.long)], dim=1)
-            last_pos = last_pos[parent_index.cpu()] + 1
-            step = torch.tensor([[node.token] for _, node in next_rows], device=device)
-            out = model(input_ids=step, attention_mask=mask.to(device), position_ids=last_pos[:, None].to(device),
-                        past_key_values=cache, use_cache=True)
-            logprobs = torch.log_softmax(out.logits[:, -1].float(), dim=-1)
-            rows = next_rows
+        first = torch.log_softmax(out.logits[:, -1].float(), dim=-1)  # [batch, vocab]
+        tree = self.tree
+        if tree.size == 0:
+            return first[:, tree.first_tokens].clone()
+        context = mask.to(torch.bool)[:, None, None, :].expand(batch, 1, tree.size, mask.shape[1])
+        allowed = torch.cat([context, tree.visible[None, None].expand(batch, 1, -1, -1)], dim=-1)
+        dtype = next(model.parameters()).dtype
+        additive = torch.zeros(allowed.shape, dtype=dtype).masked_fill(~allowed, torch.finfo(dtype).min)
+        node_positions = positions[:, -1:] + tree.depth[None, :]
+        out = model(input_ids=tree.tokens[None].expand(batch, -1).to(device), attention_mask=additive.to(device),
+                    position_ids=node_positions.to(device), past_key_values=cache, use_cache=True)
+        nodes = torch.log_softmax(out.logits.float(), dim=-1)  # [batch, nodes, vocab]
+        scores = first[:, tree.first_tokens].clone()
+        for label, steps in enumerate(tree.label_steps):
+            for node, token in steps:
+                scores[:, label] += nodes[:, node, token]
+        return scores
 
     def _score_seq2seq(self, texts: Sequence[str]) -> torch.Tensor:
         model, device = self.loaded.model, self.device
