@@ -298,7 +298,7 @@ def evaluate(
     data: Annotated[Path, typer.Option("--data", help="dataset file or folder in its original layout")],
     split: Annotated[str, typer.Option("--split", help="split to evaluate")] = "test",
     limit: Annotated[int | None, typer.Option("--limit", help="evaluate at most this many examples")] = None,
-    mode: Annotated[str, typer.Option("--mode", help="zero-shot, fine-tuned, rag-fine-tuned or all")] = "rag-fine-tuned",
+    mode: Annotated[str, typer.Option("--mode", help="zero-shot, fine-tuned, rag-fine-tuned, all")] = "rag-fine-tuned",
     out: Annotated[Path | None, typer.Option("--out", help="folder for report.json/.md and plots")] = None,
 ) -> None:
     """Evaluate on a benchmark with the standard metric; the last line printed is the headline."""
