@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
+import typing
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -36,6 +39,40 @@ UserOpt = Annotated[str | None, typer.Option("--neo4j-user", help="user; the pas
 DbOpt = Annotated[str | None, typer.Option("--neo4j-database", help="database name")]
 
 
+_STORE_OPTIONS: dict[str, Any] = {
+    "pipeline": PipelineOpt,
+    "store": StoreOpt,
+    "store_path": StorePathOpt,
+    "neo4j_uri": UriOpt,
+    "neo4j_user": UserOpt,
+    "neo4j_database": DbOpt,
+}
+
+
+def with_store_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a command the shared pipeline/store flags and hand it the resolved ``config``.
+
+    Typer reads a command's signature, so the flags are appended to it here once instead of
+    being repeated in every command.
+    """
+    signature = inspect.signature(command)
+    kept = [p for p in signature.parameters.values() if p.name != "config"]
+    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+             for name, annotation in _STORE_OPTIONS.items()]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        flags = {name: kwargs.pop(name, None) for name in _STORE_OPTIONS}
+        command(*args, config=load_config(**flags), **kwargs)
+
+    hints = {k: v for k, v in typing.get_type_hints(command, include_extras=True).items() if k != "config"}
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[p.replace(annotation=hints.get(p.name, p.annotation)) for p in kept] + extra
+    )
+    wrapper.__annotations__ = {**hints, **_STORE_OPTIONS}
+    return wrapper
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
     return typer.Exit(code)
@@ -55,7 +92,8 @@ def _configure_logging() -> None:
 
 
 def load_config(pipeline: Path | None, store: str | None = None, store_path: str | None = None,
-                uri: str | None = None, user: str | None = None, database: str | None = None) -> PipelineConfig:
+                neo4j_uri: str | None = None, neo4j_user: str | None = None,
+                neo4j_database: str | None = None) -> PipelineConfig:
     try:
         config = load_pipeline(pipeline)
     except ConfigError as exc:
@@ -67,14 +105,11 @@ def load_config(pipeline: Path | None, store: str | None = None, store_path: str
         store_cfg = store_cfg.model_copy(update={"kind": store})
     if store_path is not None:
         store_cfg = store_cfg.model_copy(update={"path": store_path})
-    neo = store_cfg.neo4j.model_copy(update={k: v for k, v in
-                                             {"uri": uri, "user": user, "database": database}.items() if v})
-    if uri:
-        os.environ["NEO4J_URI"] = uri  # flags win over the environment, which wins over the file
-    if user:
-        os.environ["NEO4J_USER"] = user
-    if database:
-        os.environ["NEO4J_DATABASE"] = database
+    flags = {"uri": neo4j_uri, "user": neo4j_user, "database": neo4j_database}
+    neo = store_cfg.neo4j.model_copy(update={k: v for k, v in flags.items() if v})
+    for key, value in flags.items():
+        if value:  # flags win over the environment, which wins over the file
+            os.environ[f"NEO4J_{key.upper()}"] = value
     return config.model_copy(update={"store": store_cfg.model_copy(update={"neo4j": neo})})
 
 
@@ -103,21 +138,17 @@ def _schema_spec(config: PipelineConfig) -> str | Path:
 
 
 @app.command()
+@with_store_options
 def ingest(
     folder: Annotated[Path, typer.Argument(help="folder (or single file) of documents")],
-    pipeline: PipelineOpt = None,
-    store: StoreOpt = None,
-    store_path: StorePathOpt = None,
-    neo4j_uri: UriOpt = None,
-    neo4j_user: UserOpt = None,
-    neo4j_database: DbOpt = None,
+    *,
+    config: PipelineConfig,
 ) -> None:
     """Read a folder, extract relations, and write them with provenance to the graph store."""
     from kgbuild.pipeline import Ingestor
     from kgbuild.pipeline import Progress as Hooks
 
     _configure_logging()
-    config = load_config(pipeline, store, store_path, neo4j_uri, neo4j_user, neo4j_database)
     if not folder.exists():
         raise fail(f"input folder not found: {folder}")
     with opened_store(config, read_only=False) as graph, Progress(
@@ -182,20 +213,16 @@ def _parse_params(params: list[str]) -> dict[str, Any]:
 
 
 @app.command()
+@with_store_options
 def query(
     cypher: Annotated[str, typer.Argument(help="a Cypher query; pass values with --param, never inline")],
     param: Annotated[list[str] | None, typer.Option("--param", help="query parameter key=value (JSON value)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON lines instead of a table")] = False,
     write: Annotated[bool, typer.Option("--write", help="allow clauses that modify the graph")] = False,
-    pipeline: PipelineOpt = None,
-    store: StoreOpt = None,
-    store_path: StorePathOpt = None,
-    neo4j_uri: UriOpt = None,
-    neo4j_user: UserOpt = None,
-    neo4j_database: DbOpt = None,
+    *,
+    config: PipelineConfig,
 ) -> None:
     """Run a Cypher query against the graph (read-only unless --write)."""
-    config = load_config(pipeline, store, store_path, neo4j_uri, neo4j_user, neo4j_database)
     with opened_store(config, read_only=not write) as graph:
         result = graph.query(cypher, _parse_params(param or []), write=write)
     if as_json:
@@ -217,16 +244,12 @@ def _cell(value: Any) -> str:
 
 
 @app.command()
+@with_store_options
 def stats(
-    pipeline: PipelineOpt = None,
-    store: StoreOpt = None,
-    store_path: StorePathOpt = None,
-    neo4j_uri: UriOpt = None,
-    neo4j_user: UserOpt = None,
-    neo4j_database: DbOpt = None,
+    *,
+    config: PipelineConfig,
 ) -> None:
     """Counts by node label and relationship type."""
-    config = load_config(pipeline, store, store_path, neo4j_uri, neo4j_user, neo4j_database)
     with opened_store(config, read_only=True) as graph:
         counts = graph.stats()
     table = Table("kind", "name", "count")
@@ -238,22 +261,18 @@ def stats(
 
 
 @app.command()
+@with_store_options
 def export(
     out: Annotated[Path, typer.Argument(help="output file")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="graphml or jsonl")] = "jsonl",
-    pipeline: PipelineOpt = None,
-    store: StoreOpt = None,
-    store_path: StorePathOpt = None,
-    neo4j_uri: UriOpt = None,
-    neo4j_user: UserOpt = None,
-    neo4j_database: DbOpt = None,
+    *,
+    config: PipelineConfig,
 ) -> None:
     """Export every triple with its provenance: GraphML (networkx) or JSONL."""
     from kgbuild.graph.export import export_graphml, export_jsonl
 
     if fmt not in ("graphml", "jsonl"):
         raise fail(f"--format must be graphml or jsonl, not {fmt!r}")
-    config = load_config(pipeline, store, store_path, neo4j_uri, neo4j_user, neo4j_database)
     with opened_store(config, read_only=True) as graph:
         count = export_jsonl(graph, out) if fmt == "jsonl" else export_graphml(graph, out)
     unit = "triples" if fmt == "jsonl" else "relationships"
