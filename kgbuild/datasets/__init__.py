@@ -1,0 +1,1 @@
+"""Benchmark loaders: each reads its dataset's original distribution format into ``CandidatePair``s."""

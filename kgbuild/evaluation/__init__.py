@@ -1,0 +1,1 @@
+"""Metrics (small pure functions) and report writing for benchmark evaluation."""
