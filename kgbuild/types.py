@@ -7,6 +7,7 @@ gold ``label``, so training, evaluation and ingest share one code path.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -89,8 +90,19 @@ def normalise_name(name: str) -> str:
     return re.sub(r"\s+", " ", folded).strip()
 
 
+MAX_KEY_NAME = 256
+
+
 def entity_key(name: str, type_: str) -> str:
-    return f"{normalise_name(name)}|{type_}"
+    """``normalised name|type``; very long names keep a prefix plus a hash so keys stay indexable.
+
+    Neo4j cannot index property values over ~8 kB, and a uniqueness constraint needs an index.
+    """
+    normalised = normalise_name(name)
+    if len(normalised) > MAX_KEY_NAME:
+        digest = hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:24]
+        normalised = f"{normalised[:MAX_KEY_NAME]}#{digest}"
+    return f"{normalised}|{type_}"
 
 
 @dataclass(frozen=True)

@@ -37,3 +37,29 @@ def minilm_tokenizer() -> Any:
     from kgbuild.relations.models import minilm_dir
 
     return AutoTokenizer.from_pretrained(str(minilm_dir()))
+
+
+@pytest.fixture(scope="session")
+def neo4j_server_config() -> Any:
+    """A Neo4jConfig for a real server: NEO4J_URI if set, else one started from Maven Central artefacts.
+
+    Without Java/Maven and NEO4J_URI the Neo4j tests skip with the reason, unless
+    KGBUILD_REQUIRE_NEO4J=1 (set by .ci/run), which turns that skip into a failure.
+    """
+    from pydantic import SecretStr
+
+    from kgbuild.config import Neo4jConfig
+
+    if os.environ.get("NEO4J_URI"):
+        yield Neo4jConfig(uri=os.environ["NEO4J_URI"], user=os.environ.get("NEO4J_USER", "neo4j"),
+                          password=SecretStr(os.environ.get("NEO4J_PASSWORD", "")))
+        return
+    from neo4j_server import Neo4jUnavailable, neo4j_server
+
+    try:
+        with neo4j_server() as server:
+            yield Neo4jConfig(uri=server.uri, user=server.user, password=SecretStr(server.password))
+    except Neo4jUnavailable as exc:
+        if os.environ.get("KGBUILD_REQUIRE_NEO4J") == "1":
+            pytest.fail(f"Neo4j is required here (KGBUILD_REQUIRE_NEO4J=1) but cannot start: {exc}")
+        pytest.skip(f"no Neo4j for these tests: {exc}")
