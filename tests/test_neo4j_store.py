@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from graph_cases import HOSTILE_NAMES, canonical, make_triple, stored, triple_batches
 from hypothesis import HealthCheck, given, settings
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from graph_cases import HOSTILE_NAMES, canonical, make_triple, stored, triple_batches
 from kgbuild.cli import app
 from kgbuild.config import Neo4jConfig
 from kgbuild.graph.neo4j_store import Neo4jStore
