@@ -65,7 +65,9 @@ class Neo4jStore:
         password = config.password.get_secret_value() if config.password is not None else ""
         where = f"{config.uri} (database {config.database!r})"
         try:
-            self._driver = neo4j.GraphDatabase.driver(config.uri, auth=(config.user, password))
+            self._driver = neo4j.GraphDatabase.driver(
+                config.uri, auth=(config.user, password), notifications_min_severity="OFF"
+            )
             self._driver.verify_connectivity()
             records, _, _ = self._driver.execute_query(
                 "CALL dbms.components() YIELD name, versions RETURN name, versions", database_=config.database,
@@ -165,11 +167,15 @@ class Neo4jStore:
         self._write(work)
 
     def write_triples(self, triples: Sequence[Triple]) -> None:
-        """Bulk merge; each batch of ``batch_size`` triples is one transaction."""
-        schema = self._require_schema()
-        for start in range(0, len(triples), self.batch_size):
-            entities, edges = group_triples(triples[start:start + self.batch_size], schema)
-            self._write(lambda tx, e=entities, d=edges: self._merge(tx, e, d))
+        """Bulk merge: entity batches, then per relationship type edge batches; each batch one transaction."""
+        entities, edges = group_triples(triples, self._require_schema())
+        rows = _entity_rows(entities)
+        for start in range(0, len(rows), self.batch_size):
+            chunk = rows[start:start + self.batch_size]
+            self._write(lambda tx, c=chunk: tx.run(_MERGE_ENTITIES, rows=c).consume())
+        for rel_type, items in _by_type(edges).items():
+            for start in range(0, len(items), self.batch_size):
+                self._write(lambda tx, r=rel_type, c=items[start:start + self.batch_size]: self._merge_edges(tx, r, c))
 
     def remove_document(self, doc_id: str) -> None:
         self._write(lambda tx: self._remove_document(tx, doc_id))
@@ -195,35 +201,35 @@ class Neo4jStore:
         tx.run("MATCH (d:Document {id: $id}) DETACH DELETE d", id=doc_id).consume()
 
     def _merge(self, tx: Any, entities: dict[str, Entity], edges: dict[EdgeKey, list[Evidence]]) -> None:
-        rows = [{"key": k, "name": e.name, "type": e.type} for k, e in entities.items()]
+        rows = _entity_rows(entities)
         for start in range(0, len(rows), self.batch_size):
             tx.run(_MERGE_ENTITIES, rows=rows[start:start + self.batch_size]).consume()
-        by_type: dict[str, list[tuple[EdgeKey, list[Evidence]]]] = {}
-        for key, evidence in edges.items():
-            by_type.setdefault(key.rel_type, []).append((key, evidence))
-        for rel_type, items in by_type.items():
-            rel = _rel_type(rel_type)
+        for rel_type, items in _by_type(edges).items():
             for start in range(0, len(items), self.batch_size):
-                chunk = items[start:start + self.batch_size]
-                keys = [{"h": k.head_key, "t": k.tail_key} for k, _ in chunk]
-                existing = {
-                    (r["h"], r["t"]): r["evidence"]
-                    for r in tx.run(
-                        f"UNWIND $rows AS row MATCH (h:Entity {{key: row.h}})-[r:{rel}]->(t:Entity {{key: row.t}}) "
-                        "RETURN row.h AS h, row.t AS t, r.evidence AS evidence", rows=keys,
-                    ).data()
-                }
-                merged = []
-                for key, evidence in chunk:
-                    old = existing.get((key.head_key, key.tail_key)) or []
-                    union = set(evidence) | {Evidence.from_json(e) for e in old}
-                    merged.append({"h": key.head_key, "t": key.tail_key, **edge_properties(union)})
-                tx.run(
-                    f"UNWIND $rows AS row MATCH (h:Entity {{key: row.h}}), (t:Entity {{key: row.t}}) "
-                    f"MERGE (h)-[r:{rel}]->(t) "
-                    "SET r.confidence = row.confidence, r.model = row.model, r.support = row.support, "
-                    "r.doc_ids = row.doc_ids, r.evidence = row.evidence", rows=merged,
-                ).consume()
+                self._merge_edges(tx, rel_type, items[start:start + self.batch_size])
+
+    def _merge_edges(self, tx: Any, rel_type: str, items: list[tuple[EdgeKey, list[Evidence]]]) -> None:
+        """Union new evidence with what the edges already hold, then MERGE them with derived properties."""
+        rel = _rel_type(rel_type)
+        keys = [{"h": k.head_key, "t": k.tail_key} for k, _ in items]
+        existing = {
+            (r["h"], r["t"]): r["evidence"]
+            for r in tx.run(
+                f"UNWIND $rows AS row MATCH (h:Entity {{key: row.h}})-[r:{rel}]->(t:Entity {{key: row.t}}) "
+                "RETURN row.h AS h, row.t AS t, r.evidence AS evidence", rows=keys,
+            ).data()
+        }
+        merged = []
+        for key, evidence in items:
+            old = existing.get((key.head_key, key.tail_key)) or []
+            union = set(evidence) | {Evidence.from_json(e) for e in old}
+            merged.append({"h": key.head_key, "t": key.tail_key, **edge_properties(union)})
+        tx.run(
+            f"UNWIND $rows AS row MATCH (h:Entity {{key: row.h}}), (t:Entity {{key: row.t}}) "
+            f"MERGE (h)-[r:{rel}]->(t) "
+            "SET r.confidence = row.confidence, r.model = row.model, r.support = row.support, "
+            "r.doc_ids = row.doc_ids, r.evidence = row.evidence", rows=merged,
+        ).consume()
 
     # -- plumbing -----------------------------------------------------------------------
     def _write(self, work: Any) -> None:
@@ -257,6 +263,17 @@ class Neo4jStore:
 
     def close(self) -> None:
         self._driver.close()
+
+
+def _entity_rows(entities: dict[str, Entity]) -> list[dict[str, str]]:
+    return [{"key": k, "name": e.name, "type": e.type} for k, e in entities.items()]
+
+
+def _by_type(edges: dict[EdgeKey, list[Evidence]]) -> dict[str, list[tuple[EdgeKey, list[Evidence]]]]:
+    grouped: dict[str, list[tuple[EdgeKey, list[Evidence]]]] = {}
+    for key, evidence in edges.items():
+        grouped.setdefault(key.rel_type, []).append((key, evidence))
+    return grouped
 
 
 def _one_line(exc: BaseException) -> str:
