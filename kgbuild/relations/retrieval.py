@@ -14,7 +14,6 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +27,6 @@ log = logging.getLogger(__name__)
 
 class BankError(ValueError):
     pass
-
-
-def bundled_bank_path(name: str) -> Path:
-    path = Path(str(resources.files("kgbuild") / "resources" / "banks" / f"{name}.jsonl"))
-    if not path.is_file():
-        raise BankError(f"no bundled example bank named '{name}'")
-    return path
 
 
 def read_bank(path: Path) -> list[CandidatePair]:
