@@ -1,0 +1,109 @@
+"""Train → save → load → eval round trips on a few dozen examples, and resume after interruption."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kgbuild.config import load_pipeline
+from kgbuild.evaluate import run_evaluation
+from kgbuild.train import run_training
+
+SEMEVAL = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "semeval2010_task8" / "TRAIN_FILE.TXT"
+
+pytestmark = pytest.mark.skipif(not SEMEVAL.is_file(), reason=f"SemEval training file not found at {SEMEVAL}")
+
+
+@pytest.fixture(scope="module")
+def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory, minilm_tokenizer: Any) -> Path:
+    """A tiny causal LM saved as a local folder: exercises the generic from_pretrained path."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    tok = minilm_tokenizer
+    tok.eos_token = tok.sep_token
+    config = LlamaConfig(vocab_size=tok.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
+                         eos_token_id=tok.sep_token_id, pad_token_id=tok.pad_token_id)
+    folder = tmp_path_factory.mktemp("tiny-llama")
+    LlamaForCausalLM(config).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+def write_pipeline(folder: Path, model: str, steps: int = 3) -> Path:
+    out = folder / "artefact"
+    config = {
+        "version": 1, "name": "roundtrip", "schema": "semeval",
+        "retriever": {"k": 1},
+        "generator": {"model": model, "batch_size": 4, "max_prompt_tokens": 512},
+        "training": {"dataset": "semeval", "data": str(SEMEVAL), "dev_fraction": 0.1, "dev_limit": 8,
+                     "limit": 40, "output": str(out), "max_steps": steps, "batch_size": 4, "save_every": 1,
+                     "learning_rate": 0.001, "max_length": 512},
+    }
+    path = folder / "pipeline.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("model", ["minilm-encdec", "tiny-llama"])
+def test_train_save_load_eval_round_trip(tmp_path: Path, model: str, tiny_llama_dir: Path) -> None:
+    spec = str(tiny_llama_dir) if model == "tiny-llama" else model
+    out = run_training(load_pipeline(write_pipeline(tmp_path, spec)))
+    for name in ["adapter/adapter_config.json", "adapter/adapter_model.safetensors", "schema.yaml", "prompt.yaml",
+                 "bank.jsonl", "bank.jsonl.faiss", "pipeline.yaml", "train_log.jsonl", "dev_metrics.json",
+                 "README.md"]:
+        assert (out / name).exists(), name
+    assert not (out / "checkpoints").exists()
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2, 3] and all(r["loss"] > 0 for r in log)
+    assert sum(1 for _ in (out / "bank.jsonl").open()) == 40
+    dev = json.loads((out / "dev_metrics.json").read_text())
+    assert dev["examples"] == 8 and dev["headline"].startswith("semeval macro-F1 (official, 9 relations)")
+    assert "Steps: 3" in (out / "README.md").read_text()
+
+    artefact = load_pipeline(out / "pipeline.yaml")  # everything needed to predict, from one folder
+    assert artefact.generator.adapter == "adapter" and artefact.retriever.bank == "bank.jsonl"
+    report = run_evaluation(artefact, "semeval", SEMEVAL, "train", ["zero-shot", "rag-fine-tuned"], limit=6,
+                            out=tmp_path / "report")
+    assert [r.mode for r in report.results] == ["zero-shot", "rag-fine-tuned"]
+    assert all(len(r.predictions) == 6 for r in report.results)
+    assert report.headline.startswith("semeval macro-F1 (official, 9 relations): ")
+    assert (tmp_path / "report" / "report.md").exists() and (tmp_path / "report" / "confusion-zero-shot.png").exists()
+
+
+def test_training_resumes_from_its_last_checkpoint(tmp_path: Path, tiny_llama_dir: Path) -> None:
+    from kgbuild.relations.training import LoRATrainer, TrainExample
+
+    examples = [TrainExample(f"Query sentence: example {i}\nRelation:", i % 3) for i in range(12)]
+
+    def trainer() -> LoRATrainer:
+        return LoRATrainer(str(tiny_llama_dir), "auto", ["a", "b", "c"], "Static prefix.\n", lora_r=4,
+                           lora_alpha=8, lora_dropout=0.0, target_modules=None, learning_rate=1e-3,
+                           max_length=64, seed=1)
+
+    kwargs = {"batch_size": 2, "grad_accumulation": 1, "epochs": 1.0, "seed": 1, "save_every": 1,
+              "checkpoints": tmp_path / "ckpt", "log_path": tmp_path / "log.jsonl"}
+    assert trainer().train(examples, max_steps=2, **kwargs).step == 2  # ... then the process "dies"
+    state = trainer().train(examples, max_steps=4, **kwargs)
+    assert state.step == 4 and state.position == 8
+    steps = [json.loads(line)["step"] for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4]
+
+
+def test_training_config_errors(tmp_path: Path) -> None:
+    from kgbuild.train import TrainingError
+
+    path = tmp_path / "p.yaml"
+    path.write_text("version: 1\n", encoding="utf-8")
+    with pytest.raises(TrainingError, match="no 'training' section"):
+        run_training(load_pipeline(path))
+    path.write_text(yaml.safe_dump({"version": 1, "schema": "default", "training": {
+        "dataset": "semeval", "data": str(SEMEVAL), "output": str(tmp_path / "o")}}), encoding="utf-8")
+    with pytest.raises(TrainingError, match="uses schema 'semeval'"):
+        run_training(load_pipeline(path))
