@@ -17,6 +17,15 @@ HOSTILE_NAMES = [
 ]
 
 
+WRITE_QUERIES = [
+    "CREATE (:Entity {key: 'x', name: 'x', type: 'X'})",
+    "MATCH (n) DETACH DELETE n",
+    "MATCH (e:Entity) SET e.name = 'pwned'",
+    "MERGE (:Document {id: 'x'})",
+    "match (n) // comment\n detach delete n",
+]
+
+
 def make_triple(head: str, label: str, tail: str, doc: str = "doc-1", sentence: str = "A sentence.",
                 index: int = 0, confidence: float = 0.9, head_type: str = "PERSON", tail_type: str = "ORG",
                 model: str = "test-model") -> Triple:

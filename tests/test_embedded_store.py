@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graph_cases import HOSTILE_NAMES, canonical, make_triple, stored, triple_batches
+from graph_cases import HOSTILE_NAMES, WRITE_QUERIES, canonical, make_triple, stored, triple_batches
 from hypothesis import HealthCheck, given, settings
 
 from kgbuild.graph.embedded import EmbeddedStore
@@ -96,13 +96,7 @@ def test_cypher_in_names_is_stored_verbatim(store: EmbeddedStore, name: str) -> 
     assert rows == [[name]]
 
 
-@pytest.mark.parametrize("cypher", [
-    "CREATE (:Entity {key: 'x', name: 'x', type: 'X'})",
-    "MATCH (n) DETACH DELETE n",
-    "MATCH (e:Entity) SET e.name = 'pwned'",
-    "MERGE (:Document {id: 'x'})",
-    "match (n) // comment\n detach delete n",
-])
+@pytest.mark.parametrize("cypher", WRITE_QUERIES)
 def test_query_refuses_writes_without_flag(store: EmbeddedStore, cypher: str) -> None:
     store.write_triples([make_triple("Ann", "works_for", "Acme")])
     before = stored(store)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from graph_cases import HOSTILE_NAMES, canonical, make_triple, stored, triple_batches
+from graph_cases import HOSTILE_NAMES, WRITE_QUERIES, canonical, make_triple, stored, triple_batches
 from hypothesis import HealthCheck, given, settings
 from pydantic import SecretStr
 from typer.testing import CliRunner
@@ -81,12 +81,7 @@ def test_cypher_in_names_is_stored_verbatim(store: Neo4jStore, name: str) -> Non
     assert store.documents()[name].hash == name
 
 
-@pytest.mark.parametrize("cypher", [
-    "CREATE (:Entity {key: 'x'})",
-    "MATCH (n) DETACH DELETE n",
-    "MATCH (e:Entity) SET e.name = 'pwned'",
-    "MERGE (:Document {id: 'x'})",
-])
+@pytest.mark.parametrize("cypher", WRITE_QUERIES)
 def test_query_refuses_write_clauses(store: Neo4jStore, cypher: str) -> None:
     store.write_triples([make_triple("Ann", "works_for", "Acme")])
     before = stored(store)

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from kgbuild.graph.store import (
+    MERGE_ENTITIES,
+    SET_EDGE_PROPERTIES,
     DocumentRecord,
     EdgeKey,
     GraphStats,
@@ -22,6 +24,7 @@ from kgbuild.graph.store import (
     StoreError,
     edge_properties,
     group_triples,
+    without_document,
     write_clause_in,
 )
 from kgbuild.relations.schema import RelationSchema, relationship_type
@@ -157,13 +160,7 @@ class EmbeddedStore:
                 "RETURN h.key, t.key, r.evidence",
                 {"id": doc_id},
             )
-            updates, deletions = [], []
-            for head, tail, evidence in rows:
-                kept = [e for e in map(Evidence.from_json, evidence) if e.doc_id != doc_id]
-                if kept:
-                    updates.append({"h": head, "t": tail, **edge_properties(kept)})
-                else:
-                    deletions.append({"h": head, "t": tail})
+            updates, deletions = without_document((({"h": h, "t": t}, ev) for h, t, ev in rows), doc_id)
             if deletions:
                 self._run(
                     f"UNWIND $rows AS row MATCH (h:Entity {{key: row.h}})-[r:{rel_type}]->(t:Entity {{key: row.t}}) "
@@ -177,11 +174,8 @@ class EmbeddedStore:
     def _merge(self, triples: Sequence[Triple], schema: RelationSchema) -> None:
         entities, edges = group_triples(triples, schema)
         if entities:
-            self._run(
-                "UNWIND $rows AS row MERGE (e:Entity {key: row.key}) "
-                "ON CREATE SET e.name = row.name, e.type = row.type",
-                {"rows": [{"key": k, "name": e.name, "type": e.type} for k, e in entities.items()]},
-            )
+            self._run(MERGE_ENTITIES,
+                      {"rows": [{"key": k, "name": e.name, "type": e.type} for k, e in entities.items()]})
         by_type: dict[str, list[tuple[EdgeKey, list[Evidence]]]] = {}
         for key, evidence in edges.items():
             by_type.setdefault(key.rel_type, []).append((key, evidence))
@@ -204,9 +198,7 @@ class EmbeddedStore:
     def _set_edges(self, rel_type: str, rows: list[dict[str, Any]]) -> None:
         self._run(
             f"UNWIND $rows AS row MATCH (h:Entity {{key: row.h}}), (t:Entity {{key: row.t}}) "
-            f"MERGE (h)-[r:{rel_type}]->(t) "
-            "SET r.confidence = row.confidence, r.model = row.model, r.support = row.support, "
-            "r.doc_ids = row.doc_ids, r.evidence = row.evidence",
+            f"MERGE (h)-[r:{rel_type}]->(t) {SET_EDGE_PROPERTIES}",
             {"rows": rows},
         )
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from kgbuild.config import Neo4jConfig
 from kgbuild.graph.store import (
+    MERGE_ENTITIES,
+    SET_EDGE_PROPERTIES,
     DocumentRecord,
     EdgeKey,
     GraphStats,
@@ -24,6 +26,7 @@ from kgbuild.graph.store import (
     StoreError,
     edge_properties,
     group_triples,
+    without_document,
     write_clause_in,
 )
 from kgbuild.relations.schema import RelationSchema
@@ -39,10 +42,6 @@ _SCHEMA_STATEMENTS = (
     "CREATE TEXT INDEX kgbuild_document_path IF NOT EXISTS FOR (d:Document) ON (d.path)",
     "CREATE TEXT INDEX kgbuild_entity_name IF NOT EXISTS FOR (e:Entity) ON (e.name)",
     "CREATE INDEX kgbuild_entity_type IF NOT EXISTS FOR (e:Entity) ON (e.type)",
-)
-_MERGE_ENTITIES = (
-    "UNWIND $rows AS row MERGE (e:Entity {key: row.key}) "
-    "ON CREATE SET e.name = row.name, e.type = row.type"
 )
 
 
@@ -172,7 +171,7 @@ class Neo4jStore:
         rows = _entity_rows(entities)
         for start in range(0, len(rows), self.batch_size):
             chunk = rows[start:start + self.batch_size]
-            self._write(lambda tx, c=chunk: tx.run(_MERGE_ENTITIES, rows=c).consume())
+            self._write(lambda tx, c=chunk: tx.run(MERGE_ENTITIES, rows=c).consume())
         for rel_type, items in _by_type(edges).items():
             for start in range(0, len(items), self.batch_size):
                 self._write(lambda tx, r=rel_type, c=items[start:start + self.batch_size]: self._merge_edges(tx, r, c))
@@ -185,25 +184,19 @@ class Neo4jStore:
             "MATCH (h:Entity)-[r]->(t:Entity) WHERE $id IN r.doc_ids "
             "RETURN elementId(r) AS rid, r.evidence AS evidence", id=doc_id,
         ).data()
-        updates, deletions = [], []
-        for row in rows:
-            kept = [e for e in map(Evidence.from_json, row["evidence"]) if e.doc_id != doc_id]
-            if kept:
-                updates.append({"rid": row["rid"], **edge_properties(kept)})
-            else:
-                deletions.append(row["rid"])
+        updates, deletions = without_document((({"rid": r["rid"]}, r["evidence"]) for r in rows), doc_id)
         if deletions:
-            tx.run("UNWIND $ids AS rid MATCH ()-[r]->() WHERE elementId(r) = rid DELETE r", ids=deletions).consume()
+            tx.run("UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.rid DELETE r",
+                   rows=deletions).consume()
         if updates:
-            tx.run("UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.rid "
-                   "SET r.confidence = row.confidence, r.model = row.model, r.support = row.support, "
-                   "r.doc_ids = row.doc_ids, r.evidence = row.evidence", rows=updates).consume()
+            tx.run(f"UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.rid {SET_EDGE_PROPERTIES}",
+                   rows=updates).consume()
         tx.run("MATCH (d:Document {id: $id}) DETACH DELETE d", id=doc_id).consume()
 
     def _merge(self, tx: Any, entities: dict[str, Entity], edges: dict[EdgeKey, list[Evidence]]) -> None:
         rows = _entity_rows(entities)
         for start in range(0, len(rows), self.batch_size):
-            tx.run(_MERGE_ENTITIES, rows=rows[start:start + self.batch_size]).consume()
+            tx.run(MERGE_ENTITIES, rows=rows[start:start + self.batch_size]).consume()
         for rel_type, items in _by_type(edges).items():
             for start in range(0, len(items), self.batch_size):
                 self._merge_edges(tx, rel_type, items[start:start + self.batch_size])
@@ -226,9 +219,7 @@ class Neo4jStore:
             merged.append({"h": key.head_key, "t": key.tail_key, **edge_properties(union)})
         tx.run(
             f"UNWIND $rows AS row MATCH (h:Entity {{key: row.h}}), (t:Entity {{key: row.t}}) "
-            f"MERGE (h)-[r:{rel}]->(t) "
-            "SET r.confidence = row.confidence, r.model = row.model, r.support = row.support, "
-            "r.doc_ids = row.doc_ids, r.evidence = row.evidence", rows=merged,
+            f"MERGE (h)-[r:{rel}]->(t) {SET_EDGE_PROPERTIES}", rows=merged,
         ).consume()
 
     # -- plumbing -----------------------------------------------------------------------

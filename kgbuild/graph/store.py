@@ -23,6 +23,16 @@ from typing import Any, Protocol, runtime_checkable
 from kgbuild.relations.schema import RelationSchema
 from kgbuild.types import Entity, Evidence, Triple
 
+# Cypher shared by both stores; values always travel as parameters.
+MERGE_ENTITIES = (
+    "UNWIND $rows AS row MERGE (e:Entity {key: row.key}) "
+    "ON CREATE SET e.name = row.name, e.type = row.type"
+)
+SET_EDGE_PROPERTIES = (
+    "SET r.confidence = row.confidence, r.model = row.model, r.support = row.support, "
+    "r.doc_ids = row.doc_ids, r.evidence = row.evidence"
+)
+
 
 class StoreError(RuntimeError):
     """A store failure with a message fit to show the user as one line."""
@@ -71,6 +81,24 @@ def edge_properties(evidence: Iterable[Evidence]) -> dict[str, Any]:
         "doc_ids": sorted({e.doc_id for e in items}),
         "evidence": [e.to_json() for e in items],
     }
+
+
+def without_document(
+    edges: Iterable[tuple[dict[str, Any], list[str]]], doc_id: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Split edges carrying ``doc_id`` evidence into updates (evidence left) and deletions (none left).
+
+    Each edge comes as (identifying fields, stored evidence JSON); updates carry the identifying
+    fields plus the recomputed :func:`edge_properties`.
+    """
+    updates, deletions = [], []
+    for ident, evidence in edges:
+        kept = [e for e in map(Evidence.from_json, evidence) if e.doc_id != doc_id]
+        if kept:
+            updates.append({**ident, **edge_properties(kept)})
+        else:
+            deletions.append(ident)
+    return updates, deletions
 
 
 def _neg(text: str) -> tuple[int, ...]:

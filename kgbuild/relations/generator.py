@@ -101,6 +101,50 @@ class TreeInputs:
                    [seq[0] for seq in sequences], steps)
 
 
+PrefixKV = list[tuple[torch.Tensor, torch.Tensor]]
+
+
+@torch.no_grad()
+def encode_prefix(model: Any, prefix_ids: Sequence[int]) -> PrefixKV:
+    """Per-layer keys and values of the static prompt prefix, computed once."""
+    device = next(model.parameters()).device
+    out = model(input_ids=torch.tensor([list(prefix_ids)], device=device), use_cache=True)
+    return [(layer.keys, layer.values) for layer in out.past_key_values.layers]
+
+
+def prefix_cache(model: Any, prefix_kv: PrefixKV | None, batch: int) -> Any:
+    """A fresh ``DynamicCache`` holding the prefix for every row (models extend caches in place)."""
+    from transformers import DynamicCache
+
+    cache = DynamicCache(config=model.config)
+    for layer, (keys, values) in enumerate(prefix_kv or []):
+        cache.update(keys.expand(batch, -1, -1, -1).contiguous(), values.expand(batch, -1, -1, -1).contiguous(),
+                     layer)
+    return cache
+
+
+@dataclass
+class PrefixedBatch:
+    """Left-padded pair-dependent tokens that follow a shared, cached prefix of ``prefix_len`` tokens."""
+
+    input_ids: torch.Tensor  # [batch, width]
+    attention_mask: torch.Tensor  # [batch, prefix_len + width]: prefix and real tokens 1, padding 0
+    positions: torch.Tensor  # [batch, width]: position ids that skip the padding
+
+
+def prefixed_batch(sequences: Sequence[Sequence[int]], prefix_len: int, pad_id: int) -> PrefixedBatch:
+    """Shared by inference and training, so both see exactly the same positions and masks."""
+    width = max(len(seq) for seq in sequences)
+    input_ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(sequences), prefix_len + width), dtype=torch.long)
+    mask[:, :prefix_len] = 1
+    for row, seq in enumerate(sequences):
+        input_ids[row, width - len(seq):] = torch.tensor(list(seq), dtype=torch.long)
+        mask[row, prefix_len + width - len(seq):] = 1
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, prefix_len:]
+    return PrefixedBatch(input_ids, mask, positions)
+
+
 def label_token_ids(tokenizer: Any, labels: Sequence[str]) -> list[list[int]]:
     eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.sep_token_id
     if eos is None:
@@ -141,11 +185,8 @@ class LabelScorer:
     def device(self) -> torch.device:
         return next(self.loaded.model.parameters()).device
 
-    @torch.no_grad()
     def _encode_prefix(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        ids = torch.tensor([self._prefix_ids], device=self.device)
-        out = self.loaded.model(input_ids=ids, use_cache=True)
-        return [(layer.keys, layer.values) for layer in out.past_key_values.layers]
+        return encode_prefix(self.loaded.model, self._prefix_ids)
 
     def dynamic_budget(self) -> int:
         return max(8, self.max_prompt_tokens - len(self._prefix_ids))
@@ -181,26 +222,12 @@ class LabelScorer:
         attention mask (each node sees the prompt and its own ancestors), so shared label
         prefixes are computed once and the KV cache is never copied per label.
         """
-        from transformers import DynamicCache
-
         model, device = self.loaded.model, self.device
-        pad_id = self.loaded.tokenizer.pad_token_id or 0
-        ids = self._tokenize_dynamic(texts)
-        batch, width = len(ids), max(len(x) for x in ids)
-        prefix_len = len(self._prefix_ids)
-        input_ids = torch.full((batch, width), pad_id, dtype=torch.long)
-        mask = torch.zeros((batch, prefix_len + width), dtype=torch.long)
-        mask[:, :prefix_len] = 1
-        for row, seq in enumerate(ids):
-            input_ids[row, width - len(seq):] = torch.tensor(seq)
-            mask[row, prefix_len + width - len(seq):] = 1
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, prefix_len:]
-        cache = DynamicCache(config=model.config)
-        if self._prefix_kv is not None:
-            for layer, (keys, values) in enumerate(self._prefix_kv):
-                cache.update(keys.expand(batch, -1, -1, -1).contiguous(),
-                             values.expand(batch, -1, -1, -1).contiguous(), layer)
-        out = model(input_ids=input_ids.to(device), attention_mask=mask.to(device),
+        inputs = prefixed_batch(self._tokenize_dynamic(texts), len(self._prefix_ids),
+                                self.loaded.tokenizer.pad_token_id or 0)
+        mask, positions, batch = inputs.attention_mask, inputs.positions, len(texts)
+        cache = prefix_cache(model, self._prefix_kv, batch)
+        out = model(input_ids=inputs.input_ids.to(device), attention_mask=mask.to(device),
                     position_ids=positions.to(device), past_key_values=cache, use_cache=True)
         first = torch.log_softmax(out.logits[:, -1].float(), dim=-1)  # [batch, vocab]
         tree = self.tree

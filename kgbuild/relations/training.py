@@ -25,7 +25,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from kgbuild.relations.generator import decoder_start_id, label_token_ids
+from kgbuild.relations.generator import (
+    decoder_start_id,
+    encode_prefix,
+    label_token_ids,
+    prefix_cache,
+    prefixed_batch,
+)
 from kgbuild.relations.models import LoadedModel, load_model
 
 log = logging.getLogger(__name__)
@@ -93,38 +99,20 @@ class LoRATrainer:
         return self._seq2seq_loss(batch)
 
     def _causal_loss(self, batch: Sequence[TrainExample]) -> torch.Tensor:
-        from transformers import DynamicCache
-
         tokenizer, model = self.loaded.tokenizer, self.model
-        pad = tokenizer.pad_token_id or 0
         budget = max(8, self.max_length - len(self.static_ids))
         sequences, targets = [], []
         for example in batch:
             label = self.label_ids[example.label_index]
             dynamic = tokenizer(example.dynamic, add_special_tokens=False).input_ids[-(budget - len(label)):]
             sequences.append(dynamic + label)
+            # targets[i] is the token logits[i] must predict: only the label tokens count.
             targets.append([-100] * (len(dynamic) - 1) + label + [-100])
-        width = max(len(s) for s in sequences)
-        prefix_len = len(self.static_ids)
-        input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
-        labels = torch.full((len(batch), width), -100, dtype=torch.long)
-        mask = torch.zeros((len(batch), prefix_len + width), dtype=torch.long)
-        mask[:, :prefix_len] = 1
-        for row, (seq, tgt) in enumerate(zip(sequences, targets, strict=True)):
-            input_ids[row, width - len(seq):] = torch.tensor(seq)
-            labels[row, width - len(seq):] = torch.tensor(tgt)
-            mask[row, prefix_len + width - len(seq):] = 1
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, prefix_len:]
-        cache = DynamicCache(config=model.config)
-        if prefix_len:
-            with torch.no_grad():
-                out = model(input_ids=torch.tensor([self.static_ids]), use_cache=True)
-            for layer, kv in enumerate(out.past_key_values.layers):
-                cache.update(kv.keys.expand(len(batch), -1, -1, -1).contiguous(),
-                             kv.values.expand(len(batch), -1, -1, -1).contiguous(), layer)
-        logits = model(input_ids=input_ids, attention_mask=mask, position_ids=positions,
-                       past_key_values=cache, use_cache=True).logits
-        # labels[i] holds the token that logits[i] must predict (already shifted above).
+        inputs = prefixed_batch(sequences, len(self.static_ids), tokenizer.pad_token_id or 0)
+        labels = prefixed_batch(targets, 0, -100).input_ids
+        prefix_kv = encode_prefix(model, self.static_ids) if self.static_ids else None
+        logits = model(input_ids=inputs.input_ids, attention_mask=inputs.attention_mask, position_ids=inputs.positions,
+                       past_key_values=prefix_cache(model, prefix_kv, len(batch)), use_cache=True).logits
         return torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), labels.reshape(-1),
                                                  ignore_index=-100)
 
