@@ -202,25 +202,30 @@ class Neo4jStore:
                 self._merge_edges(tx, rel_type, items[start:start + self.batch_size])
 
     def _merge_edges(self, tx: Any, rel_type: str, items: list[tuple[EdgeKey, list[Evidence]]]) -> None:
-        """Union new evidence with what the edges already hold, then MERGE them with derived properties."""
+        """MERGE edges; new ones get their properties at once, existing ones come back for an evidence union.
+
+        One round trip on a first load; on a rerun the union equals what is stored, so nothing is rewritten.
+        """
         rel = _rel_type(rel_type)
-        keys = [{"h": k.head_key, "t": k.tail_key} for k, _ in items]
-        existing = {
-            (r["h"], r["t"]): r["evidence"]
-            for r in tx.run(
-                f"UNWIND $rows AS row MATCH (h:Entity {{key: row.h}})-[r:{rel}]->(t:Entity {{key: row.t}}) "
-                "RETURN row.h AS h, row.t AS t, r.evidence AS evidence", rows=keys,
-            ).data()
-        }
-        merged = []
-        for key, evidence in items:
-            old = existing.get((key.head_key, key.tail_key)) or []
-            union = set(evidence) | {Evidence.from_json(e) for e in old}
-            merged.append({"h": key.head_key, "t": key.tail_key, **edge_properties(union)})
-        tx.run(
+        rows = [{"h": k.head_key, "t": k.tail_key, "props": edge_properties(evidence)} for k, evidence in items]
+        existing = tx.run(
             f"UNWIND $rows AS row MATCH (h:Entity {{key: row.h}}), (t:Entity {{key: row.t}}) "
-            f"MERGE (h)-[r:{rel}]->(t) {SET_EDGE_PROPERTIES}", rows=merged,
-        ).consume()
+            f"MERGE (h)-[r:{rel}]->(t) ON CREATE SET r += row.props ON MATCH SET r.kgbuild_seen = true "
+            "WITH r, row WHERE r.kgbuild_seen REMOVE r.kgbuild_seen "
+            "RETURN row.h AS h, row.t AS t, r.evidence AS evidence", rows=rows,
+        ).data()
+        if not existing:
+            return
+        new = {(k.head_key, k.tail_key): evidence for k, evidence in items}
+        updates = []
+        for row in existing:
+            stored = {Evidence.from_json(e) for e in row["evidence"] or []}
+            union = stored | set(new[(row["h"], row["t"])])
+            if union != stored:
+                updates.append({"h": row["h"], "t": row["t"], **edge_properties(union)})
+        if updates:
+            tx.run(f"UNWIND $rows AS row MATCH (h:Entity {{key: row.h}})-[r:{rel}]->(t:Entity {{key: row.t}}) "
+                   f"{SET_EDGE_PROPERTIES}", rows=updates).consume()
 
     # -- plumbing -----------------------------------------------------------------------
     def _write(self, work: Any) -> None:
