@@ -163,3 +163,19 @@ def test_cli_against_neo4j(store: Neo4jStore, neo4j_server_config: Neo4jConfig,
     result = runner.invoke(app, ["stats", *base])
     assert result.exit_code == 1 and "authentication failed" in result.output
     assert "not-the-password" not in result.output and password not in result.output
+
+
+def test_neo4j_older_than_5_is_refused(neo4j_server_config: Neo4jConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No Neo4j 4 server is at hand, so the version answer of the real server is rewritten."""
+    import neo4j
+
+    real = neo4j.Driver.execute_query
+
+    def old_version(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        if "dbms.components" in str(query):
+            return [{"name": "Neo4j Kernel", "versions": ["4.4.30"]}], None, None
+        return real(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(neo4j.Driver, "execute_query", old_version)
+    with pytest.raises(StoreError, match="version 4.4.30; kgbuild needs Neo4j 5"):
+        Neo4jStore(neo4j_server_config)
