@@ -184,7 +184,7 @@ def write_model_card(out: Path, config: PipelineConfig, data: TrainingData, step
         f"- Retrieval: k={config.retriever.k} examples from the training bank with `{config.retriever.encoder}`",
         f"- Steps: {steps} (batch {training.batch_size} x accumulation {training.grad_accumulation}), "
         f"learning rate {training.learning_rate}, seed {training.seed}",
-        f"- Time: {seconds / 60:.1f} min including dev evaluation setup, on {torch.get_num_threads()} CPU threads, "
+        f"- Training time: {seconds / 60:.1f} min wall-clock, on {torch.get_num_threads()} CPU threads, "
         f"{platform.processor() or platform.machine()}, torch {torch.__version__}, no GPU",
         f"- Dev result: {headline}",
         "",
