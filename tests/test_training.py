@@ -90,6 +90,8 @@ def test_training_resumes_from_its_last_checkpoint(tmp_path: Path, tiny_llama_di
     kwargs = {"batch_size": 2, "grad_accumulation": 1, "epochs": 1.0, "seed": 1, "save_every": 1,
               "checkpoints": tmp_path / "ckpt", "log_path": tmp_path / "log.jsonl"}
     assert trainer().train(examples, max_steps=2, **kwargs).step == 2  # ... then the process "dies"
+    with (tmp_path / "log.jsonl").open("a") as log:  # after logging a step it never checkpointed
+        log.write(json.dumps({"step": 3, "loss": 9.9}) + "\n")
     state = trainer().train(examples, max_steps=4, **kwargs)
     assert state.step == 4 and state.position == 8
     steps = [json.loads(line)["step"] for line in (tmp_path / "log.jsonl").read_text().splitlines()]

@@ -56,6 +56,14 @@ class TrainState:
     position: int = 0  # index into the epoch's shuffled order
 
 
+def _truncate_log(path: Path, step: int) -> None:
+    if not path.exists():
+        return
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines()
+             if line.strip() and json.loads(line)["step"] <= step]
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -143,6 +151,7 @@ class LoRATrainer:
         state = self._resume(checkpoints)
         order = self._epoch_order(len(examples), seed, state.epoch)
         log_path.parent.mkdir(parents=True, exist_ok=True)
+        _truncate_log(log_path, state.step)  # steps after the checkpoint are redone; drop their old lines
         started = time.perf_counter()
         with log_path.open("a", encoding="utf-8") as log_file:
             while state.step < total:
