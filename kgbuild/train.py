@@ -15,7 +15,6 @@ import os
 import platform
 import random
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,13 +24,13 @@ import torch
 
 from kgbuild.config import PipelineConfig, TrainingConfig
 from kgbuild.datasets.registry import dataset_schema, load_dataset
-from kgbuild.datasets.splits import train_dev_split
+from kgbuild.datasets.splits import balance_negatives, train_dev_split
 from kgbuild.relations.extractor import load_schema
 from kgbuild.relations.prompt import PromptBuilder, PromptTemplate
 from kgbuild.relations.retrieval import Retriever, SentenceEncoder, write_bank
 from kgbuild.relations.schema import RelationSchema
-from kgbuild.relations.training import LoRATrainer, TrainExample
-from kgbuild.types import CandidatePair
+from kgbuild.relations.training import LoRATrainer, TrainExample, training_seconds
+from kgbuild.types import NO_RELATION, CandidatePair
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,8 @@ class TrainingData:
     dev: list[CandidatePair]
 
 
-def load_training_data(config: PipelineConfig, limit: int | None = None) -> TrainingData:
+def load_training_data(config: PipelineConfig, limit: int | None = None,
+                       no_relation: str = NO_RELATION) -> TrainingData:
     """The training split and a fixed dev split (the dataset's own, or carved with a seed)."""
     training = _training(config)
     data = config.resolve_path(training.data)
@@ -55,6 +55,8 @@ def load_training_data(config: PipelineConfig, limit: int | None = None) -> Trai
         train, dev = examples, load_dataset(training.dataset, data, training.dev_split)
     else:
         train, dev = train_dev_split(examples, training.dev_fraction, training.split_seed)
+    if training.negative_ratio is not None:
+        train = balance_negatives(train, no_relation, random.Random(training.seed), training.negative_ratio)
     if limit is not None:
         train = _seeded_sample(train, limit, training.seed)
     if training.dev_limit is not None:
@@ -100,8 +102,7 @@ def run_training(config: PipelineConfig, *, max_steps: int | None = None, limit:
     check_schema(config, schema)
     out = config.resolve_path(training.output)
     out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    data = load_training_data(config, limit if limit is not None else training.limit)
+    data = load_training_data(config, limit if limit is not None else training.limit, schema.no_relation)
     if not data.train:
         raise TrainingError("the training split is empty")
     label_index = {label: i for i, label in enumerate(schema.all_labels)}
@@ -138,7 +139,7 @@ def run_training(config: PipelineConfig, *, max_steps: int | None = None, limit:
     (out / "prompt.yaml").write_text(template.to_yaml(), encoding="utf-8")
     artefact = artefact_pipeline(config, out)
     (out / "pipeline.yaml").write_text(artefact.dump_yaml(), encoding="utf-8")
-    train_seconds = time.perf_counter() - started
+    train_seconds = training_seconds(out / "train_log.jsonl")  # all runs, also when this one resumed
     metrics: dict[str, Any] = {}
     if evaluate_dev and data.dev:
         from kgbuild.evaluate import evaluate_examples
@@ -184,7 +185,8 @@ def write_model_card(out: Path, config: PipelineConfig, data: TrainingData, step
         f"- Retrieval: k={config.retriever.k} examples from the training bank with `{config.retriever.encoder}`",
         f"- Steps: {steps} (batch {training.batch_size} x accumulation {training.grad_accumulation}), "
         f"learning rate {training.learning_rate}, seed {training.seed}",
-        f"- Training time: {seconds / 60:.1f} min wall-clock, on {torch.get_num_threads()} CPU threads, "
+        f"- Training time: {seconds / 60:.1f} min wall-clock for the training steps, "
+        f"on {torch.get_num_threads()} CPU threads, "
         f"{platform.processor() or platform.machine()}, torch {torch.__version__}, no GPU",
         f"- Dev result: {headline}",
         "",

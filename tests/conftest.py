@@ -40,25 +40,22 @@ def minilm_tokenizer() -> Any:
 
 
 @pytest.fixture(scope="session")
-def neo4j_server_config() -> Any:
-    """A Neo4jConfig for a real server: NEO4J_URI if set, else one started from Maven Central artefacts.
+def neo4j_config() -> Any:
+    """A Neo4jConfig for a real Neo4j 5: NEO4J_URI/NEO4J_USER/NEO4J_PASSWORD if set (the tests wipe that
+    database), else a throw-away server from Maven Central artefacts, stopped at session end even when tests fail.
 
     Without Java/Maven and NEO4J_URI the Neo4j tests skip with the reason, unless
     KGBUILD_REQUIRE_NEO4J=1 (set by .ci/run), which turns that skip into a failure.
     """
-    from pydantic import SecretStr
-
     from kgbuild.config import Neo4jConfig
+    from kgbuild.testing.neo4j_server import Neo4jUnavailable, neo4j_server
 
     if os.environ.get("NEO4J_URI"):
-        yield Neo4jConfig(uri=os.environ["NEO4J_URI"], user=os.environ.get("NEO4J_USER", "neo4j"),
-                          password=SecretStr(os.environ.get("NEO4J_PASSWORD", "")))
+        yield Neo4jConfig().resolved()
         return
-    from neo4j_server import Neo4jUnavailable, neo4j_server
-
     try:
         with neo4j_server() as server:
-            yield Neo4jConfig(uri=server.uri, user=server.user, password=SecretStr(server.password))
+            yield server.config()
     except Neo4jUnavailable as exc:
         if os.environ.get("KGBUILD_REQUIRE_NEO4J") == "1":
             pytest.fail(f"Neo4j is required here (KGBUILD_REQUIRE_NEO4J=1) but cannot start: {exc}")

@@ -112,6 +112,22 @@ def test_tacred_and_its_patches_on_fixtures() -> None:
     assert dataset_schema("tacrev") == "tacred" and dataset_schema("retacred") == "retacred"
 
 
+def test_patch_files_are_found_beside_the_data_or_through_the_environment(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "tacred" / "json"
+    data.mkdir(parents=True)
+    (data / "dev.json").write_text((FIXTURES / "dev.json").read_text(encoding="utf-8"), encoding="utf-8")
+    beside = tmp_path / "tacred" / "tacrev-patch"
+    beside.mkdir()
+    (beside / "dev_patch.json").write_text(json.dumps([{"id": "ffff000000000000dead", "relation": "no_relation"}]))
+    labels = {e.id: e.label for e in load_dataset("tacrev", data, "dev")}
+    assert labels["ffff000000000000dead"] == "no_relation"  # the user's patch, not the shared one
+    assert labels["e7798cd9013281a16790"] == "org:subsidiaries"
+    monkeypatch.setenv("KGBUILD_RETACRED_LABELS", str(tmp_path / "nowhere"))
+    with pytest.raises(DatasetError, match="re-tacred-labels files not found .*nowhere.*KGBUILD_RETACRED_LABELS"):
+        load_dataset("retacred", data, "dev")
+
+
 def test_corrupt_and_missing_files_give_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="not found"):
         load_dataset("tacred", tmp_path / "absent", "dev")

@@ -6,6 +6,7 @@ test_pipeline_e2e.py.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -121,3 +122,10 @@ def test_overlong_prompt_keeps_its_end(tiny_causal: LoadedModel) -> None:
     long_text = "filler " * 500 + DYNAMIC[0]
     result = scorer.score([long_text])
     assert len(result.best) == 1 and 0.0 < result.confidence[0] <= 1.0
+
+
+def test_a_missing_adapter_is_named(tmp_path: Path) -> None:
+    from kgbuild.relations.models import ModelLoadError, attach_adapter
+
+    with pytest.raises(ModelLoadError, match="no adapter_config.json in .*absent"):
+        attach_adapter(object(), str(tmp_path / "absent"))

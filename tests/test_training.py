@@ -36,6 +36,23 @@ def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory, minilm_tokenizer: A
     return folder
 
 
+@pytest.fixture(scope="module")
+def tiny_t5_dir(tmp_path_factory: pytest.TempPathFactory, minilm_tokenizer: Any) -> Path:
+    """A tiny T5 (seq2seq, module names ``q``/``k``/``v``/``o``): peft must pick its LoRA targets itself."""
+    import torch
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    torch.manual_seed(0)
+    tok = minilm_tokenizer
+    config = T5Config(vocab_size=tok.vocab_size, d_model=32, d_kv=8, d_ff=64, num_layers=2, num_heads=4,
+                      pad_token_id=tok.pad_token_id, eos_token_id=tok.sep_token_id,
+                      decoder_start_token_id=tok.pad_token_id)
+    folder = tmp_path_factory.mktemp("tiny-t5")
+    T5ForConditionalGeneration(config).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
 def write_pipeline(folder: Path, model: str, steps: int = 3) -> Path:
     out = folder / "artefact"
     config = {
@@ -51,9 +68,10 @@ def write_pipeline(folder: Path, model: str, steps: int = 3) -> Path:
     return path
 
 
-@pytest.mark.parametrize("model", ["minilm-encdec", "tiny-llama"])
-def test_train_save_load_eval_round_trip(tmp_path: Path, model: str, tiny_llama_dir: Path) -> None:
-    spec = str(tiny_llama_dir) if model == "tiny-llama" else model
+@pytest.mark.parametrize("model", ["minilm-encdec", "tiny-llama", "tiny-t5"])
+def test_train_save_load_eval_round_trip(tmp_path: Path, model: str, tiny_llama_dir: Path,
+                                         tiny_t5_dir: Path) -> None:
+    spec = {"tiny-llama": str(tiny_llama_dir), "tiny-t5": str(tiny_t5_dir)}.get(model, model)
     out = run_training(load_pipeline(write_pipeline(tmp_path, spec)))
     for name in ["adapter/adapter_config.json", "adapter/adapter_model.safetensors", "schema.yaml", "prompt.yaml",
                  "bank.jsonl", "bank.jsonl.faiss", "pipeline.yaml", "train_log.jsonl", "dev_metrics.json",
@@ -109,3 +127,13 @@ def test_training_config_errors(tmp_path: Path) -> None:
         "dataset": "semeval", "data": str(SEMEVAL), "output": str(tmp_path / "o")}}), encoding="utf-8")
     with pytest.raises(TrainingError, match="uses schema 'semeval'"):
         run_training(load_pipeline(path))
+
+
+def test_training_seconds_add_up_over_resumed_runs(tmp_path: Path) -> None:
+    from kgbuild.relations.training import training_seconds
+
+    log = tmp_path / "log.jsonl"
+    assert training_seconds(log) == 0.0
+    runs = [(1, 2.0), (2, 4.5), (3, 1.5), (4, 3.0)]  # the clock restarts when step 3 resumes from a checkpoint
+    log.write_text("".join(json.dumps({"step": s, "loss": 1.0, "seconds": t}) + "\n" for s, t in runs))
+    assert training_seconds(log) == pytest.approx(4.5 + 3.0)

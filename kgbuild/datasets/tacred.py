@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from kgbuild.types import CandidatePair
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 DEFAULT_TACREV = SHARED / "tacrev-patch"
 DEFAULT_RETACRED = SHARED / "re-tacred-labels"
+TACREV_ENV, RETACRED_ENV = "KGBUILD_TACREV_PATCH", "KGBUILD_RETACRED_LABELS"
 _FIELDS = ("id", "token", "subj_start", "subj_end", "obj_start", "obj_end", "subj_type", "obj_type", "relation")
 
 
@@ -56,8 +58,20 @@ def tacrev_patch(split: str, patch_dir: Path = DEFAULT_TACREV) -> dict[str, str]
     return {str(r["id"]): str(r["relation"]) for r in rows}
 
 
-def load_tacrev(path: Path, split: str = "train", patch_dir: Path = DEFAULT_TACREV) -> list[CandidatePair]:
-    patch = tacrev_patch(split, patch_dir)
+def find_patch_dir(data: Path, name: str, env: str, default: Path) -> Path:
+    """Where the patch files live: ``$env``, else a ``name`` folder beside or inside the TACRED data, else
+    the development checkout's shared datasets."""
+    folder = data if data.is_dir() else data.parent
+    explicit = os.environ.get(env)
+    candidates = [Path(explicit)] if explicit else [folder / name, folder.parent / name, default]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    raise DatasetError(f"{name} files not found (looked in {', '.join(map(str, candidates))}); set {env}")
+
+
+def load_tacrev(path: Path, split: str = "train", patch_dir: Path | None = None) -> list[CandidatePair]:
+    patch = tacrev_patch(split, patch_dir or find_patch_dir(path, "tacrev-patch", TACREV_ENV, DEFAULT_TACREV))
     return [_relabel(e, patch[e.id]) if e.id in patch else e for e in load_tacred(path, split)]
 
 
@@ -69,8 +83,9 @@ def retacred_labels(split: str, labels_dir: Path = DEFAULT_RETACRED) -> dict[str
     return {str(k): str(v) for k, v in mapping.items()}
 
 
-def load_retacred(path: Path, split: str = "train", labels_dir: Path = DEFAULT_RETACRED) -> list[CandidatePair]:
-    labels = retacred_labels(split, labels_dir)
+def load_retacred(path: Path, split: str = "train", labels_dir: Path | None = None) -> list[CandidatePair]:
+    labels = retacred_labels(split, labels_dir or find_patch_dir(path, "re-tacred-labels", RETACRED_ENV,
+                                                                 DEFAULT_RETACRED))
     return [_relabel(e, labels[e.id]) for e in load_tacred(path, split) if e.id in labels]
 
 

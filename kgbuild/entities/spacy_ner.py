@@ -24,37 +24,58 @@ def load_spacy(name: str) -> Any:
         ) from exc
     if "ner" not in nlp.pipe_names:
         raise EntityModelError(f"spaCy model '{name}' has no 'ner' component")
-    # Long documents are fine: we never need the parser's full-document limits to bite.
-    nlp.max_length = max(nlp.max_length, 5_000_000)
     return nlp
+
+
+def segments(text: str, limit: int) -> Iterator[tuple[int, str]]:
+    """(offset, piece) slices of at most ``limit`` characters, cut at a line break or space where one exists.
+
+    spaCy's parser needs about 1 GB of memory per 100,000 characters and refuses texts over
+    ``nlp.max_length``; cutting huge documents keeps both bounded, and sentences rarely span a line break.
+    """
+    start = 0
+    while start < len(text):
+        end = min(len(text), start + limit)
+        if end < len(text):
+            cut = max(text.rfind("\n", start + limit // 2, end), text.rfind(" ", start + limit // 2, end))
+            end = cut + 1 if cut > start else end
+        yield start, text[start:end]
+        start = end
 
 
 class SentenceAnnotator:
     """Turns documents into sentences whose mentions carry sentence-relative offsets."""
 
-    def __init__(self, nlp: Any, max_sentence_chars: int = 1000, batch_size: int = 32) -> None:
+    def __init__(self, nlp: Any, max_sentence_chars: int = 1000, batch_size: int = 32,
+                 segment_chars: int = 100_000) -> None:
         self.nlp = nlp
         self.max_sentence_chars = max_sentence_chars
         self.batch_size = batch_size
+        self.segment_chars = segment_chars
 
     def annotate(self, documents: Iterable[Document]) -> Iterator[tuple[Document, list[Sentence]]]:
         docs = list(documents)
-        texts = (d.text for d in docs)
-        for document, parsed in zip(docs, self.nlp.pipe(texts, batch_size=self.batch_size), strict=True):
-            yield document, list(self._sentences(document, parsed))
+        pieces = [(d, offset, piece) for d in docs for offset, piece in segments(d.text, self.segment_chars)]
+        parsed = iter(self.nlp.pipe((piece for _, _, piece in pieces), batch_size=self.batch_size))
+        by_doc: dict[int, list[tuple[int, Any]]] = {id(d): [] for d in docs}
+        for document, offset, _ in pieces:
+            by_doc[id(document)].append((offset, next(parsed)))
+        for document in docs:
+            yield document, list(self._sentences(document, by_doc[id(document)]))
 
-    def _sentences(self, document: Document, parsed: Any) -> Iterator[Sentence]:
+    def _sentences(self, document: Document, parsed: list[tuple[int, Any]]) -> Iterator[Sentence]:
         index = 0
-        for sent in parsed.sents:
+        for offset, sent in ((offset, sent) for offset, piece in parsed for sent in piece.sents):
             text = sent.text
             stripped = text.strip()
             if not stripped or len(stripped) > self.max_sentence_chars:
                 continue
             lead = len(text) - len(text.lstrip())
-            start = sent.start_char + lead
+            start = offset + sent.start_char + lead
             stripped_text = text[lead:lead + len(stripped)]
             mentions = tuple(
-                Mention(text=ent.text, type=ent.label_, start=ent.start_char - start, end=ent.end_char - start)
+                Mention(text=ent.text, type=ent.label_, start=offset + ent.start_char - start,
+                        end=offset + ent.end_char - start)
                 for ent in sent.ents
                 if ent.text.strip()
             )

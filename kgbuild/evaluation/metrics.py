@@ -123,6 +123,9 @@ def confusion(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[st
     """Rows are gold labels, columns predicted labels, both in ``labels`` order."""
     _check(gold, predicted)
     index = {label: i for i, label in enumerate(labels)}
+    unknown = sorted({label for label in [*gold, *predicted] if label not in index})
+    if unknown:
+        raise ValueError(f"labels outside the schema's label set: {', '.join(map(repr, unknown[:5]))}")
     matrix = [[0] * len(labels) for _ in labels]
     for g, p in zip(gold, predicted, strict=True):
         matrix[index[g]][index[p]] += 1

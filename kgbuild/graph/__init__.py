@@ -9,7 +9,8 @@ from kgbuild.graph.store import GraphStore, StoreError
 
 
 def open_store(config: StoreConfig, read_only: bool = False) -> GraphStore:
-    """Open the configured store. The embedded path resolves against the working directory."""
+    """Open the configured store. The embedded path resolves against the working directory; the Neo4j
+    settings are used as given (callers apply ``Neo4jConfig.resolved()`` for the environment)."""
     if config.kind == "embedded":
         from kgbuild.graph.embedded import EmbeddedStore
 
@@ -17,7 +18,7 @@ def open_store(config: StoreConfig, read_only: bool = False) -> GraphStore:
     if config.kind == "neo4j":
         from kgbuild.graph.neo4j_store import Neo4jStore
 
-        return Neo4jStore(config.neo4j.resolved())
+        return Neo4jStore(config.neo4j, read_only=read_only)
     raise StoreError(f"unknown store kind {config.kind!r}")  # pragma: no cover - pydantic guards this
 
 

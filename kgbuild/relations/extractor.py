@@ -50,7 +50,7 @@ class RelationExtractor:
         if bank is not None:
             encoder = encoder or SentenceEncoder(config.retriever.encoder, config.retriever.batch_size)
             retriever = Retriever.from_bank(bank, encoder)
-        model_id = gen.model if adapter is None else f"{gen.model}+{Path(adapter).name}"
+        model_id = gen.model if adapter is None else f"{gen.model}+{adapter_name(Path(adapter))}"
         return cls(schema, builder, scorer, retriever, config.retriever.k, gen.threshold, gen.batch_size, model_id)
 
     def prompts_for(self, pairs: Sequence[CandidatePair], exclude_same_text: bool = False) -> list[str]:
@@ -94,3 +94,8 @@ def load_schema(config: PipelineConfig) -> RelationSchema:
 def resolve_bank(config: PipelineConfig) -> Path | None:
     bank = config.retriever.bank
     return config.resolve_path(bank) if bank is not None else None
+
+
+def adapter_name(adapter: Path) -> str:
+    """What provenance calls an adapter: an artefact's ``adapter/`` folder is named after its artefact."""
+    return adapter.parent.name if adapter.name == "adapter" and adapter.parent.name else adapter.name

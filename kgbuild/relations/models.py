@@ -185,8 +185,10 @@ def load_model(
 def attach_adapter(model: Any, adapter: str, trainable: bool = False) -> Any:
     from peft import PeftModel
 
-    if not (Path(adapter) / "adapter_config.json").exists() and not Path(adapter).exists() and "/" not in adapter:
-        raise ModelLoadError(f"adapter not found: {adapter}")
+    local = Path(adapter).expanduser()
+    looks_local = local.is_absolute() or adapter.startswith((".", "~")) or local.exists()
+    if looks_local and not (local / "adapter_config.json").is_file():
+        raise ModelLoadError(f"adapter not found: no adapter_config.json in {local} (train one with `kgbuild train`)")
     try:
         return PeftModel.from_pretrained(model, adapter, is_trainable=trainable)
     except (OSError, ValueError) as exc:

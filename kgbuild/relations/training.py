@@ -36,11 +36,17 @@ from kgbuild.relations.models import LoadedModel, load_model
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TARGETS = {
-    "causal": ["q_proj", "k_proj", "v_proj", "o_proj"],
-    # BERT-style encoder-decoder (MiniLM): attention projections; cross-attention is new, so train it whole.
-    "seq2seq": ["query", "key", "value"],
-}
+ATTENTION_PROJECTIONS = ["q_proj", "k_proj", "v_proj", "o_proj"]  # Llama, SmolLM2, Gemma, Mistral, Qwen
+MINILM_TARGETS = ["query", "key", "value"]  # BERT-style encoder-decoder; its new cross-attention trains whole
+
+
+def default_targets(model: Any, base_model: str) -> list[str] | None:
+    """All four attention projections where the model has them; else peft's per-architecture default
+    (``None``), which knows T5's ``q``/``v``, BART's ``q_proj``/``v_proj`` and the rest."""
+    if base_model == "minilm-encdec":
+        return MINILM_TARGETS
+    names = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
+    return ATTENTION_PROJECTIONS if set(ATTENTION_PROJECTIONS) <= names else None
 
 
 @dataclass
@@ -62,6 +68,21 @@ def _truncate_log(path: Path, step: int) -> None:
     lines = [line for line in path.read_text(encoding="utf-8").splitlines()
              if line.strip() and json.loads(line)["step"] <= step]
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+
+
+def training_seconds(path: Path) -> float:
+    """Wall-clock seconds of the logged steps, summed over resumed runs (each run's clock restarts at 0)."""
+    if not path.exists():
+        return 0.0
+    total, last = 0.0, 0.0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        seconds = float(json.loads(line)["seconds"])
+        if seconds < last:  # a resumed run: bank the previous run's time
+            total += last
+        last = seconds
+    return total + last
 
 
 def seed_everything(seed: int) -> None:
@@ -86,7 +107,7 @@ class LoRATrainer:
         self.static_ids = tokenizer(static_prefix, add_special_tokens=False).input_ids
         self.static_prefix = static_prefix
         self.max_length = max_length
-        targets = target_modules or DEFAULT_TARGETS[self.kind]
+        targets = target_modules or default_targets(self.loaded.model, base_model)
         extra: dict[str, Any] = {}
         if self.kind == "seq2seq" and base_model == "minilm-encdec":
             extra["modules_to_save"] = ["crossattention"]
