@@ -364,6 +364,9 @@ def evaluate(
             report = evaluate_modes(config, dataset, gold, modes, out=out, on_progress=on_progress)
         except (DatasetError, ModelLoadError, FileNotFoundError, ValueError) as exc:
             raise fail(str(exc)) from exc
+    from kgbuild.evaluation.report import per_relation_table
+
+    console.print(per_relation_table(report.main.metrics))
     console.print(report.summary_table)
     if out is not None:
         console.print(f"report written to {out}")

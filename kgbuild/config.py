@@ -111,7 +111,6 @@ class TrainingConfig(_Section):
     lora_dropout: float = Field(default=0.05, ge=0.0, lt=1.0)
     target_modules: list[str] | None = None
     save_every: int = Field(default=100, gt=0)
-    max_length: int = Field(default=384, gt=16)
 
 
 class PipelineConfig(_Section):

@@ -49,6 +49,11 @@ class EvaluationReport:
     headline: str
     summary_table: Any = None
 
+    @property
+    def main(self) -> ModeResult:
+        """The result the headline speaks of: rag-fine-tuned when it ran, else the last mode."""
+        return next((r for r in self.results if r.mode == "rag-fine-tuned"), self.results[-1])
+
 
 def mode_config(config: PipelineConfig, mode: str) -> PipelineConfig:
     if mode not in MODES:
@@ -111,9 +116,9 @@ def evaluate_modes(config: PipelineConfig, dataset: str, examples: Sequence[Cand
     results = [evaluate_examples(config, dataset, examples, mode, on_progress) for mode in modes]
     from kgbuild.evaluation.report import headline, summary_table, write_report
 
-    main = next((r for r in results if r.mode == "rag-fine-tuned"), results[-1])
-    report = EvaluationReport(dataset=dataset, results=results, headline=headline(dataset, main.metrics),
+    report = EvaluationReport(dataset=dataset, results=results, headline="",
                               summary_table=summary_table(dataset, [r.metrics for r in results]))
+    report.headline = headline(dataset, report.main.metrics)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         write_report(out, dataset, [r.metrics for r in results])

@@ -61,7 +61,7 @@ def write_pipeline(folder: Path, model: str, steps: int = 3) -> Path:
         "generator": {"model": model, "batch_size": 4, "max_prompt_tokens": 512},
         "training": {"dataset": "semeval", "data": str(SEMEVAL), "dev_fraction": 0.1, "dev_limit": 8,
                      "limit": 40, "output": str(out), "max_steps": steps, "batch_size": 4, "save_every": 1,
-                     "learning_rate": 0.001, "max_length": 512},
+                     "learning_rate": 0.001},
     }
     path = folder / "pipeline.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -93,6 +93,20 @@ def test_train_save_load_eval_round_trip(tmp_path: Path, model: str, tiny_llama_
     assert all(len(r.predictions) == 6 for r in report.results)
     assert report.headline.startswith("semeval macro-F1 (official, 9 relations): ")
     assert (tmp_path / "report" / "report.md").exists() and (tmp_path / "report" / "confusion-zero-shot.png").exists()
+    if model != "tiny-llama":
+        return
+    from typer.testing import CliRunner
+
+    from kgbuild.cli import app
+
+    result = CliRunner().invoke(app, ["eval", "--pipeline", str(out / "pipeline.yaml"), "--pipeline-dev", "--mode",
+                                      "all", "--limit", "5", "--out", str(tmp_path / "cli-report")])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[-1].startswith("semeval macro-F1 (official, 9 relations): ")
+    assert "per relation" in result.output and "Cause-Effect" in result.output
+    reported = json.loads((tmp_path / "cli-report" / "report.json").read_text())
+    assert [m["mode"] for m in reported] == ["zero-shot", "fine-tuned", "rag-fine-tuned"]
+    assert all(m["examples"] == 5 for m in reported)  # the artefact's own seeded dev split, limited
 
 
 def test_training_resumes_from_its_last_checkpoint(tmp_path: Path, tiny_llama_dir: Path) -> None:
@@ -103,7 +117,7 @@ def test_training_resumes_from_its_last_checkpoint(tmp_path: Path, tiny_llama_di
     def trainer() -> LoRATrainer:
         return LoRATrainer(str(tiny_llama_dir), "auto", ["a", "b", "c"], "Static prefix.\n", lora_r=4,
                            lora_alpha=8, lora_dropout=0.0, target_modules=None, learning_rate=1e-3,
-                           max_length=64, seed=1)
+                           max_prompt_tokens=64, seed=1)
 
     kwargs = {"batch_size": 2, "grad_accumulation": 1, "epochs": 1.0, "seed": 1, "save_every": 1,
               "checkpoints": tmp_path / "ckpt", "log_path": tmp_path / "log.jsonl"}
@@ -137,3 +151,30 @@ def test_training_seconds_add_up_over_resumed_runs(tmp_path: Path) -> None:
     runs = [(1, 2.0), (2, 4.5), (3, 1.5), (4, 3.0)]  # the clock restarts when step 3 resumes from a checkpoint
     log.write_text("".join(json.dumps({"step": s, "loss": 1.0, "seconds": t}) + "\n" for s, t in runs))
     assert training_seconds(log) == pytest.approx(4.5 + 3.0)
+
+
+def test_causal_training_loss_equals_plain_full_sequence_loss(tiny_llama_dir: Path) -> None:
+    """Cached prefix, left padding and label-only logits change nothing: same loss as one plain forward each."""
+    import torch
+
+    from kgbuild.relations.generator import fit_dynamic
+    from kgbuild.relations.training import LoRATrainer, TrainExample
+
+    static = "Static prefix: relation types a, bb, ccc.\n"
+    trainer = LoRATrainer(str(tiny_llama_dir), "auto", ["a", "bb", "ccc"], static, lora_r=4, lora_alpha=8,
+                          lora_dropout=0.0, target_modules=None, learning_rate=1e-3, max_prompt_tokens=40, seed=3)
+    batch = [TrainExample("Query: short one\nRelation:", 0),
+             TrainExample("Query: a much longer sentence that " + "goes on " * 30 + "\nRelation:", 2),
+             TrainExample("Query: middle length sentence here\nRelation:", 1)]
+    with torch.no_grad():
+        fast = float(trainer.loss(batch))
+        tokenizer, total, count = trainer.loaded.tokenizer, 0.0, 0
+        for example, dynamic in zip(batch, fit_dynamic(tokenizer, [e.dynamic for e in batch], trainer.budget),
+                                    strict=True):
+            label = trainer.label_ids[example.label_index]
+            ids = torch.tensor([trainer.static_ids + dynamic + label])
+            logp = torch.log_softmax(trainer.model(input_ids=ids).logits[0].float(), dim=-1)
+            start = len(trainer.static_ids) + len(dynamic)
+            total -= sum(float(logp[start - 1 + i, token]) for i, token in enumerate(label))
+            count += len(label)
+    assert fast == pytest.approx(total / count, rel=1e-4)

@@ -39,6 +39,23 @@ def summary_table(dataset: str, results: Sequence[dict[str, Any]]) -> Table:
     return table
 
 
+_PER_RELATION = ["relation", "P", "R", "F1", "support"]
+
+
+def _per_relation_rows(metrics: dict[str, Any]) -> list[list[str]]:
+    """SemEval's 9 direction-merged relations where present, else every label."""
+    per = (metrics.get("semeval_official") or {}).get("per_relation") or metrics["per_label"]
+    return [[label, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", str(v["support"])]
+            for label, v in per.items()]
+
+
+def per_relation_table(metrics: dict[str, Any]) -> Table:
+    table = Table(*_PER_RELATION, title=f"{metrics.get('mode', '')}: per relation")
+    for row in _per_relation_rows(metrics):
+        table.add_row(*row)
+    return table
+
+
 def _markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
             *["| " + " | ".join(row) + " |" for row in rows]]
@@ -53,10 +70,7 @@ def write_report(out: Path, dataset: str, results: Sequence[dict[str, Any]]) -> 
     for metrics in results:
         mode = metrics.get("mode", "result")
         lines += [f"## {mode}: per relation", ""]
-        per = (metrics.get("semeval_official") or {}).get("per_relation") or metrics["per_label"]
-        rows = [[label, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", str(v["support"])]
-                for label, v in per.items()]
-        lines += _markdown_table(["relation", "P", "R", "F1", "support"], rows)
+        lines += _markdown_table(_PER_RELATION, _per_relation_rows(metrics))
         png = out / f"confusion-{mode}.png"
         plot_confusion(metrics["labels"], metrics["confusion"], png, f"{dataset} ({mode})")
         lines += ["", f"![confusion matrix]({png.name})", ""]

@@ -108,7 +108,7 @@ PrefixKV = list[tuple[torch.Tensor, torch.Tensor]]
 def encode_prefix(model: Any, prefix_ids: Sequence[int]) -> PrefixKV:
     """Per-layer keys and values of the static prompt prefix, computed once."""
     device = next(model.parameters()).device
-    out = model(input_ids=torch.tensor([list(prefix_ids)], device=device), use_cache=True)
+    out = model(input_ids=torch.tensor([list(prefix_ids)], device=device), use_cache=True, logits_to_keep=1)
     return [(layer.keys, layer.values) for layer in out.past_key_values.layers]
 
 
@@ -143,6 +143,47 @@ def prefixed_batch(sequences: Sequence[Sequence[int]], prefix_len: int, pad_id: 
         mask[row, prefix_len + width - len(seq):] = 1
     positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, prefix_len:]
     return PrefixedBatch(input_ids, mask, positions)
+
+
+def dynamic_budget(tokenizer: Any, static_len: int, max_prompt_tokens: int, kind: str) -> int:
+    """Tokens left for the pair-dependent prompt part, within the model's own length limit too."""
+    limit = max_prompt_tokens
+    model_max = getattr(tokenizer, "model_max_length", None)
+    if isinstance(model_max, int) and 0 < model_max < 1_000_000:
+        limit = min(limit, model_max)
+    special = sum(map(len, special_tokens(tokenizer))) if kind == "seq2seq" else 0
+    return max(8, limit - static_len - special)
+
+
+def special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
+    """The ids a tokenizer puts before and after a text (BERT: [CLS] / [SEP]; T5: none / </s>)."""
+    bare = tokenizer("a", add_special_tokens=False).input_ids
+    full = tokenizer("a").input_ids
+    for start in range(len(full) - len(bare) + 1):
+        if full[start:start + len(bare)] == bare:
+            return full[:start], full[start + len(bare):]
+    return [], []
+
+
+def fit_dynamic(tokenizer: Any, texts: Sequence[str], budget: int) -> list[list[int]]:
+    """Token ids of each dynamic prompt, keeping the end of an over-long one: the query, head and tail sit there.
+
+    Training and inference both call this, so they truncate identically."""
+    return [tokenizer(t, add_special_tokens=False).input_ids[-budget:] for t in texts]
+
+
+def seq2seq_batch(tokenizer: Any, static_ids: Sequence[int], dynamic: Sequence[Sequence[int]],
+                  pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Encoder inputs ``special(static + dynamic)``, right-padded; shared by training and inference."""
+    head, tail = special_tokens(tokenizer)
+    rows = [[*head, *static_ids, *ids, *tail] for ids in dynamic]
+    width = max(len(r) for r in rows)
+    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for index, row in enumerate(rows):
+        input_ids[index, :len(row)] = torch.tensor(row, dtype=torch.long)
+        mask[index, :len(row)] = 1
+    return input_ids, mask
 
 
 def label_token_ids(tokenizer: Any, labels: Sequence[str]) -> list[list[int]]:
@@ -189,7 +230,7 @@ class LabelScorer:
         return encode_prefix(self.loaded.model, self._prefix_ids)
 
     def dynamic_budget(self) -> int:
-        return max(8, self.max_prompt_tokens - len(self._prefix_ids))
+        return dynamic_budget(self.loaded.tokenizer, len(self._prefix_ids), self.max_prompt_tokens, self.loaded.kind)
 
     @torch.no_grad()
     def score(self, dynamic_texts: Sequence[str], allowed: Sequence[Sequence[int]] | None = None) -> LabelScores:
@@ -210,10 +251,7 @@ class LabelScorer:
         return LabelScores(best.tolist(), confidence.tolist(), probabilities)
 
     def _tokenize_dynamic(self, texts: Sequence[str]) -> list[list[int]]:
-        budget = self.dynamic_budget()
-        tokenizer = self.loaded.tokenizer
-        # Keep the end of an over-long prompt: the query, head and tail sit there.
-        return [tokenizer(t, add_special_tokens=False).input_ids[-budget:] for t in texts]
+        return fit_dynamic(self.loaded.tokenizer, texts, self.dynamic_budget())
 
     def _score_causal(self, texts: Sequence[str]) -> torch.Tensor:
         """Two forward passes per batch: the dynamic prompt, then every trie node at once.
@@ -228,7 +266,8 @@ class LabelScorer:
         mask, positions, batch = inputs.attention_mask, inputs.positions, len(texts)
         cache = prefix_cache(model, self._prefix_kv, batch)
         out = model(input_ids=inputs.input_ids.to(device), attention_mask=mask.to(device),
-                    position_ids=positions.to(device), past_key_values=cache, use_cache=True)
+                    position_ids=positions.to(device), past_key_values=cache, use_cache=True,
+                    logits_to_keep=1)  # only the last position scores the labels' first tokens
         first = torch.log_softmax(out.logits[:, -1].float(), dim=-1)  # [batch, vocab]
         tree = self.tree
         if tree.size == 0:
@@ -250,11 +289,10 @@ class LabelScorer:
     def _score_seq2seq(self, texts: Sequence[str]) -> torch.Tensor:
         model, device = self.loaded.model, self.device
         tokenizer = self.loaded.tokenizer
-        encoded = tokenizer([self.static_prefix + t for t in texts], return_tensors="pt", padding=True,
-                            truncation=True, max_length=self.max_prompt_tokens)
+        input_ids, attention_mask = seq2seq_batch(tokenizer, self._prefix_ids, self._tokenize_dynamic(texts),
+                                                  tokenizer.pad_token_id or 0)
         encoder = model.get_encoder()
-        hidden = encoder(input_ids=encoded.input_ids.to(device),
-                         attention_mask=encoded.attention_mask.to(device)).last_hidden_state
+        hidden = encoder(input_ids=input_ids.to(device), attention_mask=attention_mask.to(device)).last_hidden_state
         start = decoder_start_id(model)
         batch = len(texts)
         scores = torch.zeros((batch, len(self.labels)))
@@ -263,7 +301,7 @@ class LabelScorer:
         while rows:
             index = torch.tensor([b for b, _, _ in rows])
             decoder_ids = torch.tensor([path for _, _, path in rows], device=device)
-            out = model(encoder_outputs=(hidden[index],), attention_mask=encoded.attention_mask[index].to(device),
+            out = model(encoder_outputs=(hidden[index],), attention_mask=attention_mask[index].to(device),
                         decoder_input_ids=decoder_ids)
             logprobs = torch.log_softmax(out.logits[:, -1].float(), dim=-1)
             next_rows: list[tuple[int, _TrieNode, list[int]]] = []

@@ -27,10 +27,13 @@ import torch
 
 from kgbuild.relations.generator import (
     decoder_start_id,
+    dynamic_budget,
     encode_prefix,
+    fit_dynamic,
     label_token_ids,
     prefix_cache,
     prefixed_batch,
+    seq2seq_batch,
 )
 from kgbuild.relations.models import LoadedModel, load_model
 
@@ -96,7 +99,7 @@ class LoRATrainer:
 
     def __init__(self, base_model: str, kind: str, labels: Sequence[str], static_prefix: str, *,
                  lora_r: int, lora_alpha: int, lora_dropout: float, target_modules: list[str] | None,
-                 learning_rate: float, max_length: int, seed: int, dtype: str = "float32") -> None:
+                 learning_rate: float, max_prompt_tokens: int, seed: int, dtype: str = "float32") -> None:
         from peft import LoraConfig, TaskType, get_peft_model
 
         seed_everything(seed)
@@ -105,8 +108,7 @@ class LoRATrainer:
         tokenizer = self.loaded.tokenizer
         self.label_ids = label_token_ids(tokenizer, labels)
         self.static_ids = tokenizer(static_prefix, add_special_tokens=False).input_ids
-        self.static_prefix = static_prefix
-        self.max_length = max_length
+        self.budget = dynamic_budget(tokenizer, len(self.static_ids), max_prompt_tokens, self.kind)
         targets = target_modules or default_targets(self.loaded.model, base_model)
         extra: dict[str, Any] = {}
         if self.kind == "seq2seq" and base_model == "minilm-encdec":
@@ -129,37 +131,39 @@ class LoRATrainer:
 
     def _causal_loss(self, batch: Sequence[TrainExample]) -> torch.Tensor:
         tokenizer, model = self.loaded.tokenizer, self.model
-        budget = max(8, self.max_length - len(self.static_ids))
         sequences, targets = [], []
-        for example in batch:
+        dynamics = fit_dynamic(tokenizer, [e.dynamic for e in batch], self.budget)
+        for example, dynamic in zip(batch, dynamics, strict=True):
             label = self.label_ids[example.label_index]
-            dynamic = tokenizer(example.dynamic, add_special_tokens=False).input_ids[-(budget - len(label)):]
             sequences.append(dynamic + label)
             # targets[i] is the token logits[i] must predict: only the label tokens count.
             targets.append([-100] * (len(dynamic) - 1) + label + [-100])
         inputs = prefixed_batch(sequences, len(self.static_ids), tokenizer.pad_token_id or 0)
-        labels = prefixed_batch(targets, 0, -100).input_ids
+        # Rows are left-padded, so every label sits at the right end: only the last ``keep`` positions need
+        # logits. Projecting just those onto the vocabulary saves most of a step's time and memory.
+        keep = max(len(self.label_ids[e.label_index]) for e in batch) + 1
+        labels = prefixed_batch(targets, 0, -100).input_ids[:, -keep:]
         prefix_kv = encode_prefix(model, self.static_ids) if self.static_ids else None
         logits = model(input_ids=inputs.input_ids, attention_mask=inputs.attention_mask, position_ids=inputs.positions,
-                       past_key_values=prefix_cache(model, prefix_kv, len(batch)), use_cache=True).logits
+                       past_key_values=prefix_cache(model, prefix_kv, len(batch)), use_cache=True,
+                       logits_to_keep=keep).logits
         return torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), labels.reshape(-1),
                                                  ignore_index=-100)
 
     def _seq2seq_loss(self, batch: Sequence[TrainExample]) -> torch.Tensor:
         tokenizer, model = self.loaded.tokenizer, self.model
-        encoded = tokenizer([self.static_prefix + e.dynamic for e in batch], return_tensors="pt", padding=True,
-                            truncation=True, max_length=self.max_length)
+        pad = tokenizer.pad_token_id or 0
+        input_ids, attention_mask = seq2seq_batch(tokenizer, self.static_ids,
+                                                  fit_dynamic(tokenizer, [e.dynamic for e in batch], self.budget), pad)
         start = decoder_start_id(self.loaded.model)
         labels = [self.label_ids[e.label_index] for e in batch]
         width = max(len(x) for x in labels)
-        pad = tokenizer.pad_token_id or 0
         decoder_in = torch.full((len(batch), width), pad, dtype=torch.long)
         target = torch.full((len(batch), width), -100, dtype=torch.long)
         for row, lab in enumerate(labels):
             decoder_in[row, :len(lab)] = torch.tensor([start, *lab[:-1]])
             target[row, :len(lab)] = torch.tensor(lab)
-        logits = model(input_ids=encoded.input_ids, attention_mask=encoded.attention_mask,
-                       decoder_input_ids=decoder_in).logits
+        logits = model(input_ids=input_ids, attention_mask=attention_mask, decoder_input_ids=decoder_in).logits
         return torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), target.reshape(-1),
                                                  ignore_index=-100)
 
