@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -17,7 +18,9 @@ from kgbuild.relations.schema import RelationSchema
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "tacred"
 
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"benchmark data not found at {SHARED}")
+# CI always has shared/ beside the clone: there a missing folder must fail, not skip.
+needs_shared = pytest.mark.skipif(not SHARED.is_dir() and not os.environ.get("CI"),
+                                  reason=f"benchmark data not found at {SHARED}")
 
 
 def assert_spans_match(examples: list) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,9 @@ from kgbuild.train import run_training
 
 SEMEVAL = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "semeval2010_task8" / "TRAIN_FILE.TXT"
 
-pytestmark = pytest.mark.skipif(not SEMEVAL.is_file(), reason=f"SemEval training file not found at {SEMEVAL}")
+# CI always has shared/ beside the clone: there a missing file must fail, not skip.
+pytestmark = pytest.mark.skipif(not SEMEVAL.is_file() and not os.environ.get("CI"),
+                                reason=f"SemEval training file not found at {SEMEVAL}")
 
 
 @pytest.fixture(scope="module")
