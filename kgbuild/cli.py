@@ -325,8 +325,8 @@ def evaluate(
     out: Annotated[Path | None, typer.Option("--out", help="folder for report.json/.md and plots")] = None,
 ) -> None:
     """Evaluate on a benchmark with the standard metric; the last line printed is the headline."""
-    from kgbuild.datasets.registry import DatasetError, load_dataset
-    from kgbuild.evaluate import MODES, evaluate_modes
+    from kgbuild.datasets.registry import DatasetError
+    from kgbuild.evaluate import MODES, evaluate_modes, run_evaluation
     from kgbuild.relations.models import ModelLoadError
     from kgbuild.train import load_training_data
 
@@ -354,14 +354,13 @@ def evaluate(
 
         try:
             if pipeline_dev:
-                gold = load_training_data(config).dev  # the dev split is the same whatever negatives training keeps
+                dev = load_training_data(config).dev  # the dev split is the same whatever negatives training keeps
+                report = evaluate_modes(config, dataset, dev[:limit] if limit is not None else dev, modes, out=out,
+                                        on_progress=on_progress)
             else:
                 assert data is not None
-                gold = load_dataset(dataset, data, split)
-            gold = gold[:limit] if limit is not None else gold
-            if not gold:
-                raise ValueError(f"no examples to evaluate in split '{split}'")
-            report = evaluate_modes(config, dataset, gold, modes, out=out, on_progress=on_progress)
+                report = run_evaluation(config, dataset, data, split, modes, limit=limit, out=out,
+                                        on_progress=on_progress)
         except (DatasetError, ModelLoadError, FileNotFoundError, ValueError) as exc:
             raise fail(str(exc)) from exc
     from kgbuild.evaluation.report import per_relation_table

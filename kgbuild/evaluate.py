@@ -113,6 +113,8 @@ def run_evaluation(config: PipelineConfig, dataset: str, data: Path, split: str,
 def evaluate_modes(config: PipelineConfig, dataset: str, examples: Sequence[CandidatePair], modes: Sequence[str], *,
                    out: Path | None = None, on_progress: ProgressHook | None = None) -> EvaluationReport:
     """Each mode on the same examples; the headline is rag-fine-tuned's when it ran."""
+    if not examples:
+        raise ValueError("no examples to evaluate")
     results = [evaluate_examples(config, dataset, examples, mode, on_progress) for mode in modes]
     from kgbuild.evaluation.report import headline, summary_table, write_report
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import asdict
 from typing import Any
 
 import pytest
@@ -45,9 +44,9 @@ def expected_edges(triples: list[Triple]) -> dict[tuple[str, str, str], dict[str
 
 def written_by(store: Neo4jStore, action: Any, *args: Any) -> WriteCounters:
     """The committed write counters of one store call."""
-    before = WriteCounters(**asdict(store.counters))
+    before = store.counters.copy()
     action(*args)
-    return WriteCounters(**{k: v - getattr(before, k) for k, v in asdict(store.counters).items()})
+    return store.counters.since(before)
 
 
 def fail_on_edge_batch(store: Neo4jStore, monkeypatch: pytest.MonkeyPatch, which: int) -> None:

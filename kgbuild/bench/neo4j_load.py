@@ -19,7 +19,6 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from typing import Any
 
 from pydantic import SecretStr
@@ -55,11 +54,11 @@ def timed_load(store: Neo4jStore, triples: list[Triple]) -> list[tuple[float, Wr
     size = max(1, -(-len(triples) // SLICES))
     parts = []
     for start in range(0, len(triples), size):
-        before = WriteCounters(**asdict(store.counters))
+        before = store.counters.copy()
         began = time.perf_counter()
         store.write_triples(triples[start:start + size])
         seconds = time.perf_counter() - began
-        parts.append((seconds, WriteCounters(**{k: v - getattr(before, k) for k, v in asdict(store.counters).items()})))
+        parts.append((seconds, store.counters.since(before)))
     return parts
 
 

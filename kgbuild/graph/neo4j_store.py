@@ -70,6 +70,14 @@ class WriteCounters:
         for item in fields(self):
             setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
 
+    def since(self, before: WriteCounters) -> WriteCounters:
+        """What was written after ``before`` (a ``copy()`` taken earlier) was taken."""
+        return WriteCounters(**{item.name: getattr(self, item.name) - getattr(before, item.name)
+                                for item in fields(self)})
+
+    def copy(self) -> WriteCounters:
+        return WriteCounters(**{item.name: getattr(self, item.name) for item in fields(self)})
+
 
 class _Tx:
     """One attempt of a managed transaction; tallies counters so only committed attempts are counted."""
