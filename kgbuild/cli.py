@@ -368,7 +368,7 @@ def evaluate(
     console.print(per_relation_table(report.main.metrics))
     console.print(report.summary_table)
     if out is not None:
-        console.print(f"report written to {out}")
+        console.print(f"report written to {out}", soft_wrap=True)
     console.print(report.headline, highlight=False)
 
 

@@ -187,17 +187,23 @@ def test_cli_errors_are_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_long_documents_are_parsed_in_pieces_with_document_offsets(nlp: Any) -> None:
-    from kgbuild.entities.spacy_ner import SentenceAnnotator
+    from kgbuild.entities.spacy_ner import SentenceAnnotator, segments
     from kgbuild.types import Document
 
     filler = "The weather stayed calm and nothing much happened that day.\n" * 40
     text = filler + "Angela Merkel met Emmanuel Macron in Paris on Monday.\n" + filler
+    pieces = list(segments(text, 1000))
+    assert len(pieces) > 4 and "".join(piece for _, piece in pieces) == text
+    assert all(len(piece) <= 1000 and text[offset:offset + len(piece)] == piece for offset, piece in pieces)
+    assert all(piece.endswith("\n") for _, piece in pieces[:-1])  # cut at line breaks, never inside a sentence
+
     document = Document(id="doc-long", path="long.txt", hash="h", text=text)
-    whole = next(SentenceAnnotator(nlp, segment_chars=10**6).annotate([document]))[1]
-    pieces = next(SentenceAnnotator(nlp, segment_chars=1000).annotate([document]))[1]
-    assert [s.index for s in pieces] == list(range(len(pieces)))
-    mentions = [(s.start + m.start, s.start + m.end, m.text) for s in pieces for m in s.mentions]
-    assert mentions == [(s.start + m.start, s.start + m.end, m.text) for s in whole for m in s.mentions]
-    assert any(found == "Angela Merkel" for *_, found in mentions)
-    for start, end, found in mentions:
-        assert text[start:end] == found
+    sentences = next(SentenceAnnotator(nlp, segment_chars=1000).annotate([document]))[1]
+    assert [s.index for s in sentences] == list(range(len(sentences)))
+    assert len(sentences) == 81
+    for sentence in sentences:
+        assert text[sentence.start:sentence.start + len(sentence.text)] == sentence.text
+        for mention in sentence.mentions:
+            assert sentence.text[mention.start:mention.end] == mention.text
+    found = {m.text for s in sentences for m in s.mentions}
+    assert {"Angela Merkel", "Emmanuel Macron", "Paris"} <= found

@@ -106,7 +106,7 @@ def test_train_save_load_eval_round_trip(tmp_path: Path, model: str, tiny_llama_
                                       "all", "--limit", "5", "--out", str(tmp_path / "cli-report")])
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[-1].startswith("semeval macro-F1 (official, 9 relations): ")
-    assert "per relation" in result.output and "Cause-Effect" in result.output
+    assert "rag-fine-tuned: per relation" in result.output and "support" in result.output
     reported = json.loads((tmp_path / "cli-report" / "report.json").read_text())
     assert [m["mode"] for m in reported] == ["zero-shot", "fine-tuned", "rag-fine-tuned"]
     assert all(m["examples"] == 5 for m in reported)  # the artefact's own seeded dev split, limited

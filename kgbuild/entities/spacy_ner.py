@@ -37,7 +37,9 @@ def segments(text: str, limit: int) -> Iterator[tuple[int, str]]:
     while start < len(text):
         end = min(len(text), start + limit)
         if end < len(text):
-            cut = max(text.rfind("\n", start + limit // 2, end), text.rfind(" ", start + limit // 2, end))
+            cut = text.rfind("\n", start + limit // 2, end)  # a line break first, else a space
+            if cut < 0:
+                cut = text.rfind(" ", start + limit // 2, end)
             end = cut + 1 if cut > start else end
         yield start, text[start:end]
         start = end
