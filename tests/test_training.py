@@ -12,6 +12,7 @@ import yaml
 
 from kgbuild.config import load_pipeline
 from kgbuild.evaluate import run_evaluation
+from kgbuild.relations.schema import RelationSchema
 from kgbuild.train import run_training
 
 SEMEVAL = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "semeval2010_task8" / "TRAIN_FILE.TXT"
@@ -181,3 +182,24 @@ def test_causal_training_loss_equals_plain_full_sequence_loss(tiny_llama_dir: Pa
             total -= sum(float(logp[start - 1 + i, token]) for i, token in enumerate(label))
             count += len(label)
     assert fast == pytest.approx(total / count, rel=1e-4)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("name", ["semeval-rag-lora", "conll04-rag-lora"])
+def test_shipped_pipelines_evaluate_without_training(name: str) -> None:
+    """A fresh clone evaluates the committed adapters as they are: pipeline file, artefact and its card agree."""
+    from kgbuild.evaluate import evaluate_modes
+    from kgbuild.train import load_training_data
+
+    repo = Path(__file__).resolve().parents[1]
+    config = load_pipeline(repo / "pipelines" / f"{name}.yaml")
+    artefact = load_pipeline(repo / "kgbuild" / "resources" / "models" / name / "pipeline.yaml")
+    assert artefact.training is not None and config.training is not None
+    assert (artefact.training.max_steps, artefact.retriever.k) == (config.training.max_steps, config.retriever.k)
+    dev = load_training_data(config).dev[:3]
+    report = evaluate_modes(config, config.training.dataset, dev, ["rag-fine-tuned"])
+    labels = set(RelationSchema.load(config.schema_).all_labels)
+    assert [p["predicted"] in labels for p in report.results[0].predictions] == [True] * 3
+    card = json.loads((repo / "kgbuild" / "resources" / "models" / name / "dev_metrics.json").read_text())
+    assert card["examples"] == config.training.dev_limit and card["headline"] in (
+        repo / "kgbuild" / "resources" / "models" / name / "README.md").read_text()
