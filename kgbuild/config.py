@@ -7,18 +7,20 @@ resolve against the file's own folder, so a pipeline works from any working dire
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from kgbuild.assets import AssetKind, resolve_asset
+from kgbuild.errors import ConfigError
+from kgbuild.schema import RelationSchema
+
 PIPELINE_VERSION = 1
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 REPO_PIPELINES = Path(__file__).resolve().parent.parent / "pipelines"
-
-
-class ConfigError(ValueError):
-    """A pipeline file that cannot be used; the message names the file and the field."""
 
 
 class _Section(BaseModel):
@@ -116,7 +118,7 @@ class TrainingConfig(_Section):
 class PipelineConfig(_Section):
     version: int = PIPELINE_VERSION
     name: str = "default"
-    schema_: str = Field(default="default", alias="schema")
+    schema_: str = Field(default="bundled:default", alias="schema")
     prompt: str = "bundled:rag"
     reader: ReaderConfig = ReaderConfig()
     entities: EntitiesConfig = EntitiesConfig()
@@ -143,6 +145,44 @@ class PipelineConfig(_Section):
         """Resolve a path written in the pipeline file relative to that file."""
         path = Path(os.path.expanduser(value))
         return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    def resolve_asset(self, kind: AssetKind, spec: str) -> Path:
+        """``bundled:NAME`` or a path relative to this file: the one convention for every asset."""
+        return resolve_asset(kind, spec, self.base_dir)
+
+    def load_schema(self) -> RelationSchema:
+        return RelationSchema.load(self.resolve_asset("schema", self.schema_))
+
+    def prompt_path(self) -> Path:
+        return self.resolve_asset("prompt", self.prompt)
+
+    def bank_path(self) -> Path | None:
+        """The retrieval bank, or None when the pipeline retrieves nothing."""
+        bank = self.retriever.bank
+        return self.resolve_asset("bank", bank) if bank is not None and self.retriever.k > 0 else None
+
+    def adapter_spec(self) -> str | None:
+        """A local adapter folder (bundled or relative to this file), or a Hugging Face id passed through."""
+        adapter = self.generator.adapter
+        if adapter is None:
+            return None
+        path = self.resolve_asset("adapter", adapter)
+        return adapter if not path.exists() and _HUB_ID.match(adapter) else str(path)
+
+    def with_overrides(self, *, store: str | None = None, store_path: str | None = None,
+                       neo4j_uri: str | None = None, neo4j_user: str | None = None,
+                       neo4j_database: str | None = None) -> PipelineConfig:
+        """Command-line values win over the environment, which wins over the file."""
+        store_cfg = self.store
+        if store is not None:
+            if store not in ("embedded", "neo4j"):
+                raise ConfigError(f"--store must be 'embedded' or 'neo4j', not {store!r}")
+            store_cfg = store_cfg.model_copy(update={"kind": store})
+        if store_path is not None:
+            store_cfg = store_cfg.model_copy(update={"path": store_path})
+        flags = {"uri": neo4j_uri, "user": neo4j_user, "database": neo4j_database}
+        neo = store_cfg.neo4j.resolved().model_copy(update={k: v for k, v in flags.items() if v})
+        return self.model_copy(update={"store": store_cfg.model_copy(update={"neo4j": neo})})
 
     def dump_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json", by_alias=True, exclude_none=True), sort_keys=False)

@@ -18,9 +18,9 @@ EXAMPLES = REPO / "examples" / "docs"
 
 @pytest.fixture(scope="session")
 def default_schema() -> Any:
-    from kgbuild.relations.schema import RelationSchema
+    from kgbuild.schema import RelationSchema
 
-    return RelationSchema.load("default")
+    return RelationSchema.bundled("default")
 
 
 @pytest.fixture(scope="session")

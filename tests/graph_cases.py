@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from hypothesis import strategies as st
 
-from kgbuild.graph.store import GraphStore
+from kgbuild.graph.store import GraphStore, edge_properties, group_triples
+from kgbuild.schema import RelationSchema
 from kgbuild.types import Entity, Evidence, Triple
+
+SCHEMA = RelationSchema.bundled("default")
+LABELS = list(SCHEMA.labels)
 
 HOSTILE_NAMES = [
     "'}) DETACH DELETE n //",
@@ -46,6 +53,42 @@ def canonical(triples: list[Triple]) -> set[tuple[str, str, str, str]]:
 
 def stored(store: GraphStore) -> set[tuple[str, str, str, str]]:
     return canonical(list(store.iter_triples()))
+
+
+def wipe(store: GraphStore) -> None:
+    store.query("MATCH (n) DETACH DELETE n", write=True)
+
+
+def edges(store: GraphStore) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Every stored edge's properties (all of them) by (head key, type, tail key)."""
+    if store.name == "neo4j":
+        rows = store.query("MATCH (h:Entity)-[r]->(t:Entity) RETURN h.key, type(r), t.key, properties(r)").rows
+        return {(h, rel, t): props for h, rel, t, props in rows}
+    rows = store.query("MATCH (h:Entity)-[r]->(t:Entity) RETURN h.key, label(r), t.key, r").rows
+    return {(h, rel, t): {k: v for k, v in r.items() if k != "_label"} for h, rel, t, r in rows}
+
+
+def expected_edges(
+    triples: list[Triple], schema: RelationSchema = SCHEMA
+) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """What every store must hold: ``edge_properties`` over each edge's evidence set."""
+    _, grouped = group_triples(triples, schema)
+    return {(k.head_key, k.rel_type, k.tail_key): edge_properties(ev) for k, ev in grouped.items()}
+
+
+def fail_on_edge_batch(store: GraphStore, monkeypatch: pytest.MonkeyPatch, which: int) -> None:
+    """Make the ``which``-th edge batch (one relationship type's ``_merge_edges`` call) crash after it has
+    written, inside its transaction."""
+    calls = {"n": 0}
+    real = store._merge_edges  # type: ignore[attr-defined]
+
+    def flaky(*args: Any) -> None:
+        calls["n"] += 1
+        real(*args)
+        if calls["n"] == which:
+            raise RuntimeError("simulated crash mid-batch")
+
+    monkeypatch.setattr(store, "_merge_edges", flaky)
 
 
 names = st.one_of(

@@ -8,7 +8,7 @@ import pytest
 
 from kgbuild.config import ConfigError, load_pipeline
 from kgbuild.relations.prompt import PromptBuilder, PromptTemplate
-from kgbuild.relations.schema import RelationSchema, relationship_type
+from kgbuild.schema import RelationSchema, relationship_type
 from kgbuild.types import CandidatePair, Mention
 
 REPO = Path(__file__).resolve().parent.parent
@@ -20,8 +20,7 @@ def test_every_shipped_pipeline_validates() -> None:
     for file in files:
         config = load_pipeline(file)
         assert config.source == str(file.resolve())
-        RelationSchema.load(config.resolve_path(config.schema_) if config.schema_.endswith(".yaml")
-                            else config.schema_)
+        config.load_schema()
 
 
 def test_bad_config_names_file_and_field(tmp_path: Path) -> None:
@@ -50,11 +49,11 @@ def test_relative_paths_resolve_against_the_pipeline_file(tmp_path: Path) -> Non
 
 
 def test_bundled_schemas() -> None:
-    default = RelationSchema.load("default")
+    default = RelationSchema.bundled("default")
     assert default.all_labels[-1] == "no_relation"
     assert default.allowed_labels("PERSON", "ORG") == ["works_for"]
     assert not default.allows("DATE", "PERSON")
-    semeval = RelationSchema.load("semeval")
+    semeval = RelationSchema.bundled("semeval")
     assert len(semeval.all_labels) == 19 and semeval.no_relation == "Other"
     assert semeval.allows("ANYTHING", "ELSE")
 

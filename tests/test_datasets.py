@@ -13,7 +13,7 @@ from kgbuild.datasets.common import DatasetError
 from kgbuild.datasets.registry import available, dataset_schema, load_dataset
 from kgbuild.datasets.semeval import parse_marked
 from kgbuild.datasets.splits import train_dev_split
-from kgbuild.relations.schema import RelationSchema
+from kgbuild.schema import RelationSchema
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "tacred"
@@ -37,7 +37,7 @@ def test_semeval_train_file() -> None:
     assert counts["Other"] == 1410
     assert counts["Cause-Effect(e2,e1)"] == 659 and counts["Cause-Effect(e1,e2)"] == 344
     assert counts["Entity-Destination(e2,e1)"] == 1
-    assert len(counts) == 19 and set(counts) == set(RelationSchema.load("semeval").all_labels)
+    assert len(counts) == 19 and set(counts) == set(RelationSchema.bundled("semeval").all_labels)
     first = examples[0]
     assert first.id == "1" and first.head.text == "configuration" and first.tail.text == "elements"
     assert "<e1>" not in first.text and first.label == "Component-Whole(e2,e1)"
@@ -62,7 +62,7 @@ def test_conll04(split: str, pairs: int, positives: int) -> None:
     examples = load_dataset("conll04", SHARED / "conll04", split)
     labels = Counter(e.label for e in examples)
     assert len(examples) == pairs and sum(v for k, v in labels.items() if k != "no_relation") == positives
-    assert set(labels) <= set(RelationSchema.load("conll04").all_labels)
+    assert set(labels) <= set(RelationSchema.bundled("conll04").all_labels)
     assert_spans_match(examples)
 
 
@@ -71,7 +71,7 @@ def test_redocred_dev_intra_sentence() -> None:
     examples = load_dataset("redocred", SHARED / "re-docred", "dev")
     labels = Counter(e.label for e in examples)
     assert len(examples) == 50074 and len(examples) - labels["no_relation"] == 7832
-    assert labels["country"] > 0 and set(labels) <= set(RelationSchema.load("redocred").all_labels)
+    assert labels["country"] > 0 and set(labels) <= set(RelationSchema.bundled("redocred").all_labels)
     assert_spans_match(examples[:2000])
 
 
@@ -82,7 +82,7 @@ def test_default_schema_training_data() -> None:
     assert (len(train), len(dev)) == (3124, 3970)
     counts = Counter(e.label for e in train)
     assert counts["no_relation"] == 1562 and counts["born_on"] == 204 and counts["founded_on"] == 75
-    schema = RelationSchema.load("default")
+    schema = RelationSchema.bundled("default")
     assert all(e.label in schema.all_labels and schema.allows(e.head.type, e.tail.type) for e in train + dev)
     assert load_dataset("kgbuild-default", SHARED, "train") == train  # seeded, deterministic
 
@@ -156,7 +156,7 @@ def test_registry_lists_every_benchmark() -> None:
     names = {entry.name for entry in available()}
     assert {"semeval", "tacred", "tacrev", "retacred", "conll04", "redocred", "kgbuild-default"} <= names
     for entry in available():
-        RelationSchema.load(entry.schema)
+        RelationSchema.bundled(entry.schema)
 
 
 @needs_shared

@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 import torch
 
-from kgbuild.relations.generator import LabelScorer, LabelTrie, label_token_ids
+from kgbuild.relations.encoding import label_token_ids
+from kgbuild.relations.label_tree import LabelTree
 from kgbuild.relations.models import LoadedModel
+from kgbuild.relations.scorer import LabelScorer
 
 LABELS = ["works_for", "works_at", "lives_in", "located_in", "kill", "no_relation"]
 STATIC = "Relation types: works_for, works_at, lives_in, located_in, kill, no_relation.\n"
@@ -84,12 +86,12 @@ def brute_force_seq2seq(loaded: LoadedModel, dynamic: str) -> torch.Tensor:
 
 def test_trie_shares_prefixes_and_keeps_every_label(minilm_tokenizer: Any) -> None:
     sequences = label_token_ids(minilm_tokenizer, LABELS)
-    trie = LabelTrie(sequences)
-    assert sorted(trie.root.labels) == list(range(len(LABELS)))
+    tree = LabelTree.build(sequences)
+    assert tree.labels == len(LABELS) and [len(steps) + 1 for steps in tree.label_steps] == list(map(len, sequences))
     # "works_for" and "works_at" share their first tokens: fewer internal nodes than label tokens.
-    assert trie.internal_nodes() < sum(len(s) for s in sequences)
+    assert 1 + tree.size < sum(len(s) for s in sequences)
     with pytest.raises(ValueError):
-        LabelTrie([[1, 2], [1, 2, 3]])  # a label that is a strict prefix without a terminator
+        LabelTree.build([[1, 2], [1, 2, 3]])  # a label that is a strict prefix without a terminator
 
 
 @pytest.mark.parametrize("fixture,brute", [("tiny_causal", brute_force_causal), ("tiny_seq2seq", brute_force_seq2seq)])
@@ -108,7 +110,7 @@ def test_scorer_matches_brute_force(request: pytest.FixtureRequest, fixture: str
 def test_allowed_labels_mask_and_confidence(tiny_causal: LoadedModel) -> None:
     scorer = LabelScorer(tiny_causal, LABELS, STATIC)
     only = [[LABELS.index("kill"), LABELS.index("no_relation")]] * len(DYNAMIC)
-    result = scorer.score(DYNAMIC, allowed=only)
+    result = scorer.score(DYNAMIC, permitted_labels=only)
     for row in range(len(DYNAMIC)):
         assert LABELS[result.best[row]] in {"kill", "no_relation"}
         probs = result.probabilities[row]

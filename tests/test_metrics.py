@@ -15,7 +15,7 @@ from kgbuild.evaluation.metrics import (
     standard_metrics,
 )
 from kgbuild.evaluation.report import write_report
-from kgbuild.relations.schema import RelationSchema
+from kgbuild.schema import RelationSchema
 
 
 def test_tacred_micro_excludes_no_relation() -> None:
@@ -60,13 +60,13 @@ def test_confusion_rows_are_gold() -> None:
 
 
 def test_standard_metrics_headlines_and_report(tmp_path: Path) -> None:
-    semeval = RelationSchema.load("semeval")
+    semeval = RelationSchema.bundled("semeval")
     gold = ["Cause-Effect(e1,e2)", "Other", "Message-Topic(e1,e2)"]
     pred = ["Cause-Effect(e1,e2)", "Other", "Other"]
     m = standard_metrics("semeval", gold, pred, semeval)
     assert m["headline"] == "semeval macro-F1 (official, 9 relations): 0.500"
     tacred = standard_metrics("tacrev", ["no_relation", "per:title"], ["per:title", "per:title"],
-                              RelationSchema.load("tacred"))
+                              RelationSchema.bundled("tacred"))
     assert tacred["headline"] == "tacrev micro-F1 (no_relation excluded): 0.667"
     m["mode"] = "rag-fine-tuned"
     write_report(tmp_path, "semeval", [m])

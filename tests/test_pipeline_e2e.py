@@ -18,8 +18,8 @@ from kgbuild.cli import app
 from kgbuild.config import PipelineConfig, load_pipeline
 from kgbuild.graph.embedded import EmbeddedStore
 from kgbuild.graph.export import export_jsonl
-from kgbuild.pipeline import Ingestor
-from kgbuild.relations.schema import RelationSchema
+from kgbuild.schema import RelationSchema
+from kgbuild.workflows.ingest import Ingestor
 
 pytestmark = pytest.mark.model
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kgbuild.relations.retrieval import BankError, Retriever, SentenceEncoder, read_bank, write_bank
+from kgbuild.relations.retrieval import BankError, Retriever, SentenceEncoder, index_path, read_bank, write_bank
 from kgbuild.types import CandidatePair, Mention
 
 SENTENCES = [
@@ -41,17 +41,21 @@ def test_nearest_examples_and_self_exclusion(tmp_path: Path, encoder: SentenceEn
     assert retriever.search(["anything"], k=0) == [[]]
 
 
-def test_index_is_persisted_and_rebuilt_only_when_bank_changes(tmp_path: Path, encoder: SentenceEncoder) -> None:
+def test_index_is_persisted_and_rebuilt_only_when_bank_changes(tmp_path: Path, encoder: SentenceEncoder,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KGBUILD_CACHE", str(tmp_path / "cache"))
     bank = tmp_path / "bank.jsonl"
     write_bank(bank, bank_examples())
     Retriever.from_bank(bank, encoder)
-    index = tmp_path / "bank.jsonl.faiss"
+    index = index_path(bank, encoder.spec)
+    assert index.parent == tmp_path / "cache" / "indexes" and not (tmp_path / "bank.jsonl.faiss").exists()
     first = index.stat().st_mtime_ns
     Retriever.from_bank(bank, encoder)
     assert index.stat().st_mtime_ns == first  # reused
     write_bank(bank, bank_examples()[:2])
     retriever = Retriever.from_bank(bank, encoder)
-    assert index.stat().st_mtime_ns != first and retriever.index.ntotal == 2
+    assert index_path(bank, encoder.spec) != index and retriever.index.ntotal == 2  # rebuilt for the new bank
+    assert index.stat().st_mtime_ns == first
 
 
 def test_bank_errors_name_the_line(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from kgbuild.config import Neo4jConfig, load_pipeline
 from kgbuild.graph.embedded import EmbeddedStore
 from kgbuild.graph.export import sorted_triples
 from kgbuild.graph.neo4j_store import Neo4jStore
-from kgbuild.pipeline import Ingestor
+from kgbuild.workflows.ingest import Ingestor
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.model]
 

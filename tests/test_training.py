@@ -11,9 +11,8 @@ import pytest
 import yaml
 
 from kgbuild.config import load_pipeline
-from kgbuild.evaluate import run_evaluation
-from kgbuild.relations.schema import RelationSchema
-from kgbuild.train import run_training
+from kgbuild.workflows.evaluate import run_evaluation
+from kgbuild.workflows.train import run_training
 
 SEMEVAL = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "semeval2010_task8" / "TRAIN_FILE.TXT"
 
@@ -60,7 +59,7 @@ def tiny_t5_dir(tmp_path_factory: pytest.TempPathFactory, minilm_tokenizer: Any)
 def write_pipeline(folder: Path, model: str, steps: int = 3) -> Path:
     out = folder / "artefact"
     config = {
-        "version": 1, "name": "roundtrip", "schema": "semeval",
+        "version": 1, "name": "roundtrip", "schema": "bundled:semeval",
         "retriever": {"k": 1},
         "generator": {"model": model, "batch_size": 4, "max_prompt_tokens": 512},
         "training": {"dataset": "semeval", "data": str(SEMEVAL), "dev_fraction": 0.1, "dev_limit": 8,
@@ -76,9 +75,9 @@ def write_pipeline(folder: Path, model: str, steps: int = 3) -> Path:
 def test_train_save_load_eval_round_trip(tmp_path: Path, model: str, tiny_llama_dir: Path,
                                          tiny_t5_dir: Path) -> None:
     spec = {"tiny-llama": str(tiny_llama_dir), "tiny-t5": str(tiny_t5_dir)}.get(model, model)
-    out = run_training(load_pipeline(write_pipeline(tmp_path, spec)))
+    out = run_training(load_pipeline(write_pipeline(tmp_path, spec))).output
     for name in ["adapter/adapter_config.json", "adapter/adapter_model.safetensors", "schema.yaml", "prompt.yaml",
-                 "bank.jsonl", "bank.jsonl.faiss", "pipeline.yaml", "train_log.jsonl", "dev_metrics.json",
+                 "bank.jsonl", "pipeline.yaml", "train_log.jsonl", "dev_metrics.json",
                  "README.md"]:
         assert (out / name).exists(), name
     assert not (out / "checkpoints").exists()
@@ -114,7 +113,7 @@ def test_train_save_load_eval_round_trip(tmp_path: Path, model: str, tiny_llama_
 
 
 def test_training_resumes_from_its_last_checkpoint(tmp_path: Path, tiny_llama_dir: Path) -> None:
-    from kgbuild.relations.training import LoRATrainer, TrainExample
+    from kgbuild.relations.lora_trainer import LoRATrainer, TrainExample
 
     examples = [TrainExample(f"Query sentence: example {i}\nRelation:", i % 3) for i in range(12)]
 
@@ -135,20 +134,20 @@ def test_training_resumes_from_its_last_checkpoint(tmp_path: Path, tiny_llama_di
 
 
 def test_training_config_errors(tmp_path: Path) -> None:
-    from kgbuild.train import TrainingError
+    from kgbuild.errors import DatasetError, TrainingError
 
     path = tmp_path / "p.yaml"
     path.write_text("version: 1\n", encoding="utf-8")
     with pytest.raises(TrainingError, match="no 'training' section"):
         run_training(load_pipeline(path))
-    path.write_text(yaml.safe_dump({"version": 1, "schema": "default", "training": {
+    path.write_text(yaml.safe_dump({"version": 1, "schema": "bundled:default", "training": {
         "dataset": "semeval", "data": str(SEMEVAL), "output": str(tmp_path / "o")}}), encoding="utf-8")
-    with pytest.raises(TrainingError, match="uses schema 'semeval'"):
+    with pytest.raises(DatasetError, match="uses schema 'semeval'"):
         run_training(load_pipeline(path))
 
 
 def test_training_seconds_add_up_over_resumed_runs(tmp_path: Path) -> None:
-    from kgbuild.relations.training import training_seconds
+    from kgbuild.relations.lora_trainer import training_seconds
 
     log = tmp_path / "log.jsonl"
     assert training_seconds(log) == 0.0
@@ -161,8 +160,8 @@ def test_causal_training_loss_equals_plain_full_sequence_loss(tiny_llama_dir: Pa
     """Cached prefix, left padding and label-only logits change nothing: same loss as one plain forward each."""
     import torch
 
-    from kgbuild.relations.generator import fit_dynamic
-    from kgbuild.relations.training import LoRATrainer, TrainExample
+    from kgbuild.relations.encoding import fit_dynamic
+    from kgbuild.relations.lora_trainer import LoRATrainer, TrainExample
 
     static = "Static prefix: relation types a, bb, ccc.\n"
     trainer = LoRATrainer(str(tiny_llama_dir), "auto", ["a", "bb", "ccc"], static, lora_r=4, lora_alpha=8,
@@ -188,8 +187,8 @@ def test_causal_training_loss_equals_plain_full_sequence_loss(tiny_llama_dir: Pa
 @pytest.mark.parametrize("name", ["semeval-rag-lora", "conll04-rag-lora"])
 def test_shipped_pipelines_evaluate_without_training(name: str) -> None:
     """A fresh clone evaluates the committed adapters as they are: pipeline file, artefact and its card agree."""
-    from kgbuild.evaluate import evaluate_modes
-    from kgbuild.train import load_training_data
+    from kgbuild.datasets.splits import load_training_data
+    from kgbuild.workflows.evaluate import evaluate_modes
 
     repo = Path(__file__).resolve().parents[1]
     config = load_pipeline(repo / "pipelines" / f"{name}.yaml")
@@ -198,7 +197,7 @@ def test_shipped_pipelines_evaluate_without_training(name: str) -> None:
     assert (artefact.training.max_steps, artefact.retriever.k) == (config.training.max_steps, config.retriever.k)
     dev = load_training_data(config).dev[:3]
     report = evaluate_modes(config, config.training.dataset, dev, ["rag-fine-tuned"])
-    labels = set(RelationSchema.load(config.schema_).all_labels)
+    labels = set(config.load_schema().all_labels)
     assert [p["predicted"] in labels for p in report.results[0].predictions] == [True] * 3
     card = json.loads((repo / "kgbuild" / "resources" / "models" / name / "dev_metrics.json").read_text())
     assert card["examples"] == config.training.dev_limit and card["headline"] in (

@@ -26,7 +26,7 @@ from pydantic import SecretStr
 from kgbuild.config import Neo4jConfig
 from kgbuild.graph.neo4j_store import Neo4jStore, WriteCounters
 from kgbuild.graph.store import StoreError, group_triples
-from kgbuild.relations.schema import RelationSchema
+from kgbuild.schema import RelationSchema
 from kgbuild.types import Entity, Evidence, Triple
 
 SLICES = 10

@@ -19,10 +19,10 @@ from pathlib import Path
 import torch
 
 from kgbuild.config import load_pipeline
+from kgbuild.datasets.splits import load_training_data
 from kgbuild.evaluation.metrics import standard_metrics
 from kgbuild.relations.models import minilm_dir
-from kgbuild.relations.schema import RelationSchema
-from kgbuild.train import load_training_data
+from kgbuild.schema import RelationSchema
 from kgbuild.types import CandidatePair
 
 MARKERS = ["[E1]", "[/E1]", "[E2]", "[/E2]"]
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args(argv)
     torch.manual_seed(args.seed)
-    schema = RelationSchema.load("semeval")
+    schema = RelationSchema.bundled("semeval")
     labels = schema.all_labels
     split = load_training_data(load_pipeline(args.pipeline))
     train, dev = split.train, split.dev

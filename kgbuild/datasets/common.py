@@ -7,13 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from kgbuild.errors import DatasetError
 from kgbuild.types import Mention
 
 PTB_BRACKETS = {"-LRB-": "(", "-RRB-": ")", "-LSB-": "[", "-RSB-": "]", "-LCB-": "{", "-RCB-": "}"}
-
-
-class DatasetError(ValueError):
-    """A dataset file that is missing, corrupt or malformed; the message names file and record."""
 
 
 def read_json(path: Path) -> Any:

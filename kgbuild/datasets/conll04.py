@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from kgbuild.datasets.common import DatasetError, TokenText, read_json
-from kgbuild.relations.schema import RelationSchema
+from kgbuild.datasets.common import TokenText, read_json
+from kgbuild.errors import DatasetError
+from kgbuild.schema import RelationSchema
 from kgbuild.types import NO_RELATION, CandidatePair, Mention
 
 TypeMap = Callable[[str], str | None]
@@ -38,7 +39,7 @@ def bilou_spans(tags: list[str]) -> list[tuple[int, int, str]]:
 def load_conll04(path: Path, split: str = "train", schema: RelationSchema | None = None,
                  type_map: TypeMap | None = None, label_map: dict[str, str] | None = None) -> list[CandidatePair]:
     """Load one split; ``type_map``/``label_map`` project it onto another schema (e.g. the default one)."""
-    schema = schema or RelationSchema.load("conll04")
+    schema = schema or RelationSchema.bundled("conll04")
     file = path if path.is_file() else path / f"conll04_{split}.json"
     records = read_json(file)
     if not isinstance(records, list):

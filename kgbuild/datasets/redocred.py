@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from kgbuild.datasets.common import DatasetError, TokenText, read_json
+from kgbuild.datasets.common import TokenText, read_json
+from kgbuild.errors import DatasetError
 from kgbuild.types import NO_RELATION, CandidatePair
 
 TypeMap = Callable[[str], str | None]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from kgbuild.datasets.common import DatasetError
+from kgbuild.errors import DatasetError
 from kgbuild.types import CandidatePair
 
 Loader = Callable[[Path, str], list[CandidatePair]]
@@ -48,6 +48,14 @@ def dataset_schema(name: str) -> str:
     return get_dataset(name).schema
 
 
+def check_dataset_schema(dataset: str, schema_name: str) -> None:
+    """Training and evaluation refuse a pipeline whose schema is not the dataset's, with one message."""
+    expected = dataset_schema(dataset)
+    if expected != schema_name:
+        raise DatasetError(f"dataset '{dataset}' uses schema '{expected}', but the pipeline's schema is "
+                           f"'{schema_name}'")
+
+
 def load_dataset(name: str, path: Path, split: str) -> list[CandidatePair]:
     entry = get_dataset(name)
     if not path.exists():
@@ -67,7 +75,7 @@ def available() -> list[DatasetEntry]:
 def _register_builtins() -> None:
     if _REGISTRY:
         return
-    from kgbuild.datasets import conll04, default_schema, redocred, semeval, tacred
+    from kgbuild.datasets import conll04, default_training, redocred, semeval, tacred
 
     register_dataset("semeval", "semeval", "SemEval-2010 Task 8, official text format")(semeval.load_semeval)
     register_dataset("tacred", "tacred", "TACRED JSON (LDC)")(tacred.load_tacred)
@@ -80,4 +88,4 @@ def _register_builtins() -> None:
     register_dataset("redocred", "redocred", "Re-DocRED, intra-sentence instances")(
         lambda path, split: redocred.load_redocred(path, split))
     register_dataset("kgbuild-default", "default", "CoNLL04 + Re-DocRED dates on the default schema")(
-        default_schema.load_default_training)
+        default_training.load_default_training)

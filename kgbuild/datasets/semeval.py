@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kgbuild.datasets.common import DatasetError, read_text
+from kgbuild.datasets.common import read_text
+from kgbuild.errors import DatasetError
 from kgbuild.types import CandidatePair, Mention
 
 NOMINAL = "NOMINAL"

@@ -8,8 +8,55 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from kgbuild.types import CandidatePair
+from kgbuild.config import PipelineConfig, TrainingConfig
+from kgbuild.datasets.registry import load_dataset
+from kgbuild.errors import TrainingError
+from kgbuild.types import NO_RELATION, CandidatePair
+
+
+@dataclass
+class TrainingData:
+    train: list[CandidatePair]
+    dev: list[CandidatePair]
+
+
+def training_section(config: PipelineConfig) -> TrainingConfig:
+    if config.training is None:
+        raise TrainingError(f"{config.source or 'pipeline'}: has no 'training' section")
+    return config.training
+
+
+def load_training_data(config: PipelineConfig, limit: int | None = None,
+                       no_relation: str = NO_RELATION) -> TrainingData:
+    """The training split and a fixed dev split (the dataset's own, or carved with a seed).
+
+    The dev split is the same whatever negatives or limit training keeps, so every workflow that
+    scores "the pipeline's dev split" scores the same examples."""
+    training = training_section(config)
+    data = config.resolve_path(training.data)
+    examples = load_dataset(training.dataset, data, training.train_split)
+    if training.dev_split is not None:
+        train, dev = examples, load_dataset(training.dataset, data, training.dev_split)
+    else:
+        train, dev = train_dev_split(examples, training.dev_fraction, training.split_seed)
+    if training.negative_ratio is not None:
+        train = balance_negatives(train, no_relation, random.Random(training.seed), training.negative_ratio)
+    if limit is not None:
+        train = seeded_sample(train, limit, training.seed)
+    if training.dev_limit is not None:
+        dev = seeded_sample(dev, training.dev_limit, training.split_seed)
+    return TrainingData(train=train, dev=dev)
+
+
+def seeded_sample(examples: list[CandidatePair], limit: int, seed: int) -> list[CandidatePair]:
+    """At most ``limit`` examples chosen with ``seed``, in input order."""
+    if limit >= len(examples):
+        return examples
+    order = list(range(len(examples)))
+    random.Random(seed).shuffle(order)
+    return [examples[i] for i in sorted(order[:limit])]
 
 
 def train_dev_split(examples: Sequence[CandidatePair], dev_fraction: float,

@@ -13,7 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from kgbuild.datasets.common import DatasetError, TokenText, read_json
+from kgbuild.datasets.common import TokenText, read_json
+from kgbuild.errors import DatasetError
 from kgbuild.types import CandidatePair
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from kgbuild.relations.schema import RelationSchema
+from kgbuild.schema import RelationSchema
 from kgbuild.types import CandidatePair, Sentence, normalise_name
 
 

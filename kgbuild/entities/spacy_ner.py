@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from kgbuild.errors import EntityModelError
 from kgbuild.types import Document, Mention, Sentence
-
-
-class EntityModelError(RuntimeError):
-    pass
 
 
 def load_spacy(name: str) -> Any:

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from kgbuild.relations.schema import RelationSchema
+from kgbuild.schema import RelationSchema
 
 _DIRECTED = re.compile(r"^(.*)\((e[12]),(e[12])\)$")
 

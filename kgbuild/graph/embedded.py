@@ -3,7 +3,8 @@
 Ladybug needs declared tables, so each schema label becomes a ``REL TABLE`` from Entity to
 Entity. Writes follow the safe pattern: MERGE nodes first, then MATCH both ends and MERGE the
 edge; chained ``MERGE (h)…MERGE (t)…MERGE (h)-[]->(t)`` silently misattaches edges in Kùzu.
-Every document write is one transaction, so a crash never leaves half a document.
+Every document write is one transaction, so a crash never leaves half a document. Relationship
+table names are pasted into statements only as backtick-quoted identifiers.
 """
 
 from __future__ import annotations
@@ -13,22 +14,26 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from kgbuild.graph.store import (
+from kgbuild.graph.base import BaseGraphStore, EdgeItems, PreparedWrite
+from kgbuild.graph.queries import (
+    MERGE_DOCUMENT,
     MERGE_ENTITIES,
-    SET_EDGE_PROPERTIES,
+    NODE_LABELS,
+    document_params,
+    match_edges,
+    set_edges,
+)
+from kgbuild.graph.store import (
     DocumentRecord,
     EdgeKey,
     GraphStats,
     QueryResult,
-    ReadOnlyQueryError,
     StoreError,
     edge_properties,
-    group_triples,
     without_document,
-    write_clause_in,
 )
-from kgbuild.relations.schema import RelationSchema, relationship_type
-from kgbuild.types import Entity, Evidence, Triple
+from kgbuild.schema import RelationSchema, relationship_type
+from kgbuild.types import Evidence, Triple
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +44,32 @@ _NODE_TABLES = (
 _REL_COLUMNS = "confidence DOUBLE, model STRING, support INT64, doc_ids STRING[], evidence STRING[]"
 
 
-class EmbeddedStore:
+def _quoted(name: str) -> str:
+    """A table name as a Cypher identifier: in backticks, inner backticks doubled."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+class _LadybugTransaction:
+    """``BEGIN TRANSACTION`` on entry; ``COMMIT`` on a clean exit, ``ROLLBACK`` when the block raised."""
+
+    def __init__(self, store: EmbeddedStore) -> None:
+        self.store = store
+
+    def __enter__(self) -> None:
+        self.store._run("BEGIN TRANSACTION")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.store._run("ROLLBACK" if exc_type else "COMMIT")
+
+
+class EmbeddedStore(BaseGraphStore):
     name = "embedded"
 
     def __init__(self, path: str | Path, read_only: bool = False) -> None:
         import ladybug
 
+        super().__init__(read_only)
         self.path = Path(path)
-        self.read_only = read_only
         if read_only and not self.path.exists():
             raise StoreError(f"no graph at {self.path}; run `kgbuild ingest` first or pass --store-path")
         if not read_only:
@@ -56,27 +79,20 @@ class EmbeddedStore:
             self._conn = ladybug.Connection(self._db)
         except RuntimeError as exc:
             raise StoreError(f"cannot open embedded graph at {self.path}: {exc}") from exc
-        self._schema: RelationSchema | None = None
 
     # -- schema -------------------------------------------------------------------------
-    def ensure_schema(self, schema: RelationSchema) -> None:
-        self._schema = schema
-        if self.read_only:
-            return
+    def _create_schema(self, schema: RelationSchema) -> None:
         for statement in _NODE_TABLES:
             self._run(statement)
         for rel_type in schema.relationship_types.values():
-            # rel_type is a sanitised identifier from the schema, never document text.
-            self._run(f"CREATE REL TABLE IF NOT EXISTS {rel_type}(FROM Entity TO Entity, {_REL_COLUMNS})")
+            self._run(f"CREATE REL TABLE IF NOT EXISTS {_quoted(rel_type)}(FROM Entity TO Entity, {_REL_COLUMNS})")
 
     def _rel_tables(self) -> list[str]:
         rows = self._rows("CALL show_tables() RETURN name, type")
         return sorted(name for name, kind in rows if kind == "REL")
 
-    def _require_schema(self) -> RelationSchema:
-        if self._schema is None:
-            raise StoreError("ensure_schema() must run before writing")
-        return self._schema
+    def _tables(self) -> set[str]:
+        return {name for name, _ in self._rows("CALL show_tables() RETURN name, type")}
 
     # -- reads --------------------------------------------------------------------------
     def documents(self) -> dict[str, DocumentRecord]:
@@ -85,41 +101,30 @@ class EmbeddedStore:
         rows = self._rows("MATCH (d:Document) RETURN d.id, d.path, d.hash")
         return {path: DocumentRecord(id=id_, path=path, hash=hash_) for id_, path, hash_ in rows}
 
-    def _tables(self) -> set[str]:
-        return {name for name, _ in self._rows("CALL show_tables() RETURN name, type")}
-
     def stats(self) -> GraphStats:
         stats = GraphStats()
         tables = self._tables()
-        for label in ("Document", "Entity"):
+        for label in NODE_LABELS:
             if label in tables:
                 stats.nodes[label] = int(self._rows(f"MATCH (n:{label}) RETURN count(n)")[0][0])
         for rel_type in self._rel_tables():
-            count = int(self._rows(f"MATCH ()-[r:{rel_type}]->() RETURN count(r)")[0][0])
+            count = int(self._rows(f"MATCH ()-[r:{_quoted(rel_type)}]->() RETURN count(r)")[0][0])
             if count:
                 stats.relationships[rel_type] = count
         return stats
 
     def iter_triples(self) -> Iterator[Triple]:
-        labels = {v: k for k, v in self._schema.relationship_types.items()} if self._schema else {}
         for rel_type in self._rel_tables():
             rows = self._rows(
-                f"MATCH (h:Entity)-[r:{rel_type}]->(t:Entity) RETURN h.name, h.type, t.name, t.type, r.evidence"
+                f"MATCH (h:Entity)-[r:{_quoted(rel_type)}]->(t:Entity) "
+                "RETURN h.name, h.type, t.name, t.type, r.evidence"
             )
-            for h_name, h_type, t_name, t_type, evidence in rows:
-                for item in evidence:
-                    yield Triple(Entity(h_name, h_type), labels.get(rel_type, rel_type),
-                                 Entity(t_name, t_type), Evidence.from_json(item))
+            yield from self._triples_from_rows((hn, ht, rel_type, tn, tt, ev) for hn, ht, tn, tt, ev in rows)
 
-    def query(self, cypher: str, params: dict[str, Any] | None = None, write: bool = False) -> QueryResult:
-        if not write:
-            clause = write_clause_in(cypher)
-            if clause:
-                raise ReadOnlyQueryError(
-                    f"query contains the write clause {clause}; `kgbuild query` is read-only unless --write is given"
-                )
+    def _run_query(self, cypher: str, params: dict[str, Any], write: bool) -> QueryResult:
+        """On the store's connection: a store opened ``read_only`` refuses writes natively."""
         try:
-            result = self._conn.execute(cypher, params or {})
+            result = self._conn.execute(cypher, params)
         except RuntimeError as exc:
             raise StoreError(f"query failed: {exc}") from exc
         result = result[-1] if isinstance(result, list) else result
@@ -133,20 +138,17 @@ class EmbeddedStore:
     def replace_document(
         self, document: DocumentRecord, triples: Sequence[Triple], previous: DocumentRecord | None = None
     ) -> None:
-        schema = self._require_schema()
+        self._require_schema()
         with self._transaction():
             if previous is not None:
                 self._remove_document(previous.id)
-            self._run(
-                "MERGE (d:Document {id: $id}) SET d.path = $path, d.hash = $hash",
-                {"id": document.id, "path": document.path, "hash": document.hash},
-            )
-            self._merge(triples, schema)
+            self._run(MERGE_DOCUMENT, document_params(document))
+            self._merge(self._prepare(triples))
 
     def write_triples(self, triples: Sequence[Triple]) -> None:
-        schema = self._require_schema()
+        self._require_schema()
         with self._transaction():
-            self._merge(triples, schema)
+            self._merge(self._prepare(triples))
 
     def remove_document(self, doc_id: str) -> None:
         self._require_schema()
@@ -155,68 +157,47 @@ class EmbeddedStore:
 
     def _remove_document(self, doc_id: str) -> None:
         for rel_type in self._rel_tables():
+            rel = _quoted(rel_type)
             rows = self._rows(
-                f"MATCH (h:Entity)-[r:{rel_type}]->(t:Entity) WHERE list_contains(r.doc_ids, $id) "
+                f"MATCH (h:Entity)-[r:{rel}]->(t:Entity) WHERE list_contains(r.doc_ids, $id) "
                 "RETURN h.key, t.key, r.evidence",
                 {"id": doc_id},
             )
             updates, deletions = without_document((({"h": h, "t": t}, ev) for h, t, ev in rows), doc_id)
             if deletions:
-                self._run(
-                    f"UNWIND $rows AS row MATCH (h:Entity {{key: row.h}})-[r:{rel_type}]->(t:Entity {{key: row.t}}) "
-                    "DELETE r",
-                    {"rows": deletions},
-                )
+                self._run(match_edges(rel) + "DELETE r", {"rows": deletions})
             if updates:
-                self._set_edges(rel_type, updates)
+                self._run(set_edges(rel), {"rows": updates})
         self._run("MATCH (d:Document {id: $id}) DELETE d", {"id": doc_id})
 
-    def _merge(self, triples: Sequence[Triple], schema: RelationSchema) -> None:
-        entities, edges = group_triples(triples, schema)
-        if entities:
-            self._run(MERGE_ENTITIES,
-                      {"rows": [{"key": k, "name": e.name, "type": e.type} for k, e in entities.items()]})
-        by_type: dict[str, list[tuple[EdgeKey, list[Evidence]]]] = {}
-        for key, evidence in edges.items():
-            by_type.setdefault(key.rel_type, []).append((key, evidence))
-        for rel_type, items in by_type.items():
-            existing = self._existing_evidence(rel_type, [k for k, _ in items])
-            rows = []
-            for key, evidence in items:
-                merged = set(evidence) | existing.get((key.head_key, key.tail_key), set())
-                rows.append({"h": key.head_key, "t": key.tail_key, **edge_properties(merged)})
-            self._set_edges(rel_type, rows)
+    def _merge(self, prepared: PreparedWrite) -> None:
+        if prepared.entity_rows:
+            self._run(MERGE_ENTITIES, {"rows": prepared.entity_rows})
+        for rel_type, items in prepared.edges_by_type.items():
+            self._merge_edges(rel_type, items)
 
-    def _existing_evidence(self, rel_type: str, keys: list[EdgeKey]) -> dict[tuple[str, str], set[Evidence]]:
+    def _merge_edges(self, rel_type: str, items: EdgeItems) -> None:
+        """Union each edge's new evidence with what is stored, then (re)write its properties."""
+        rel = _quoted(rel_type)
+        existing = self._existing_evidence(rel, [k for k, _ in items])
+        rows = []
+        for key, evidence in items:
+            merged = set(evidence) | existing.get((key.head_key, key.tail_key), set())
+            rows.append({"h": key.head_key, "t": key.tail_key, **edge_properties(merged)})
+        self._run(set_edges(rel), {"rows": rows})
+
+    def _existing_evidence(self, rel: str, keys: list[EdgeKey]) -> dict[tuple[str, str], set[Evidence]]:
         rows = self._rows(
-            f"UNWIND $rows AS row MATCH (h:Entity {{key: row.h}})-[r:{rel_type}]->(t:Entity {{key: row.t}}) "
-            "RETURN h.key, t.key, r.evidence",
+            match_edges(rel) + "RETURN h.key, t.key, r.evidence",
             {"rows": [{"h": k.head_key, "t": k.tail_key} for k in keys]},
         )
         return {(h, t): {Evidence.from_json(e) for e in evidence} for h, t, evidence in rows}
 
-    def _set_edges(self, rel_type: str, rows: list[dict[str, Any]]) -> None:
-        self._run(
-            f"UNWIND $rows AS row MATCH (h:Entity {{key: row.h}}), (t:Entity {{key: row.t}}) "
-            f"MERGE (h)-[r:{rel_type}]->(t) {SET_EDGE_PROPERTIES}",
-            {"rows": rows},
-        )
-
     # -- plumbing -----------------------------------------------------------------------
-    class _Tx:
-        def __init__(self, store: EmbeddedStore) -> None:
-            self.store = store
-
-        def __enter__(self) -> None:
-            self.store._run("BEGIN TRANSACTION")
-
-        def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-            self.store._run("ROLLBACK" if exc_type else "COMMIT")
-
-    def _transaction(self) -> EmbeddedStore._Tx:
+    def _transaction(self) -> _LadybugTransaction:
         if self.read_only:
             raise StoreError("the graph was opened read-only")
-        return EmbeddedStore._Tx(self)
+        return _LadybugTransaction(self)
 
     def _run(self, cypher: str, params: dict[str, Any] | None = None) -> Any:
         try:

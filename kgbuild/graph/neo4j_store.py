@@ -13,27 +13,31 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, fields
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, TypeVar
 
 from kgbuild.config import Neo4jConfig
-from kgbuild.graph.store import (
+from kgbuild.graph.base import BaseGraphStore, EdgeItems, PreparedWrite
+from kgbuild.graph.neo4j_values import WriteCounters, one_line, plain, safe_uri
+from kgbuild.graph.queries import (
+    MERGE_DOCUMENT,
     MERGE_ENTITIES,
+    NODE_LABELS,
     SET_EDGE_PROPERTIES,
+    document_params,
+    merge_edges,
+    update_edges,
+)
+from kgbuild.graph.store import (
     DocumentRecord,
-    EdgeKey,
     GraphStats,
     QueryResult,
     ReadOnlyQueryError,
     StoreError,
     edge_properties,
-    group_triples,
     without_document,
-    write_clause_in,
 )
-from kgbuild.relations.schema import RelationSchema
-from kgbuild.types import Entity, Evidence, Triple
+from kgbuild.schema import RelationSchema
+from kgbuild.types import Evidence, Triple
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,7 @@ _SCHEMA_STATEMENTS = (
     "CREATE TEXT INDEX kgbuild_entity_name IF NOT EXISTS FOR (e:Entity) ON (e.name)",
     "CREATE INDEX kgbuild_entity_type IF NOT EXISTS FOR (e:Entity) ON (e.type)",
 )
+_T = TypeVar("_T")
 
 
 def _rel_type(rel_type: str) -> str:
@@ -56,30 +61,12 @@ def _rel_type(rel_type: str) -> str:
     return rel_type
 
 
-@dataclass
-class WriteCounters:
-    """Committed write counts from the driver's result summaries; a rerun of the same data adds none."""
-
-    nodes_created: int = 0
-    nodes_deleted: int = 0
-    relationships_created: int = 0
-    relationships_deleted: int = 0
-    properties_set: int = 0
-
-    def add(self, other: Any) -> None:
-        for item in fields(self):
-            setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
-
-    def since(self, before: WriteCounters) -> WriteCounters:
-        """What was written after ``before`` (a ``copy()`` taken earlier) was taken."""
-        return WriteCounters(**{item.name: getattr(self, item.name) - getattr(before, item.name)
-                                for item in fields(self)})
-
-    def copy(self) -> WriteCounters:
-        return WriteCounters(**{item.name: getattr(self, item.name) for item in fields(self)})
+def _batches(items: list[_T], size: int) -> Iterator[list[_T]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
-class _Tx:
+class _CountingTransaction:
     """One attempt of a managed transaction; tallies counters so only committed attempts are counted."""
 
     def __init__(self, tx: Any) -> None:
@@ -93,19 +80,18 @@ class _Tx:
         return rows
 
 
-class Neo4jStore:
+class Neo4jStore(BaseGraphStore):
     name = "neo4j"
 
     def __init__(self, config: Neo4jConfig, read_only: bool = False) -> None:
         import neo4j
         from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
 
+        super().__init__(read_only)
         self.config = config
-        self.read_only = read_only
         self.batch_size = config.batch_size
         self.counters = WriteCounters()
-        self._schema: RelationSchema | None = None
-        uri = _safe_uri(config.uri)
+        uri = safe_uri(config.uri)
         where = f"{uri} (database {config.database!r})"
         password = config.password.get_secret_value() if config.password is not None else ""
         driver = None
@@ -127,7 +113,7 @@ class Neo4jStore:
             if isinstance(exc, ServiceUnavailable):
                 raise StoreError(f"cannot reach Neo4j at {where}: server unreachable") from exc
             if isinstance(exc, Neo4jError | DriverError | ValueError | OSError):
-                raise StoreError(f"cannot connect to Neo4j at {where}: {_one_line(exc)}") from exc
+                raise StoreError(f"cannot connect to Neo4j at {where}: {one_line(exc)}") from exc
             raise
         versions = [v for record in records if record["name"] == "Neo4j Kernel" for v in record["versions"]]
         version = versions[0] if versions else "unknown"
@@ -141,21 +127,15 @@ class Neo4jStore:
 
     # -- schema -------------------------------------------------------------------------
     def ensure_schema(self, schema: RelationSchema) -> None:
-        """Constraints and indexes (each its own transaction, as Neo4j requires); safe to repeat.
-
-        A read-only store only learns the schema, which maps relationship types back to labels."""
+        """Every relationship type is checked first; then as :meth:`BaseGraphStore.ensure_schema`."""
         for rel_type in schema.relationship_types.values():
             _rel_type(rel_type)
-        self._schema = schema
-        if self.read_only:  # query/stats/export never change the database, not even its indexes
-            return
-        for statement in _SCHEMA_STATEMENTS:
-            self._write(_Tx.run, statement)
+        super().ensure_schema(schema)
 
-    def _require_schema(self) -> RelationSchema:
-        if self._schema is None:
-            raise StoreError("ensure_schema() must run before writing")
-        return self._schema
+    def _create_schema(self, schema: RelationSchema) -> None:
+        """Constraints and indexes, each its own transaction, as Neo4j requires."""
+        for statement in _SCHEMA_STATEMENTS:
+            self._write(_CountingTransaction.run, statement)
 
     # -- reads --------------------------------------------------------------------------
     def documents(self) -> dict[str, DocumentRecord]:
@@ -164,7 +144,7 @@ class Neo4jStore:
 
     def stats(self) -> GraphStats:
         stats = GraphStats()
-        for label in ("Document", "Entity"):
+        for label in NODE_LABELS:
             count = self._read(f"MATCH (n:{label}) RETURN count(n) AS n")[0]["n"]
             if count:
                 stats.nodes[label] = int(count)
@@ -173,33 +153,22 @@ class Neo4jStore:
         return stats
 
     def iter_triples(self) -> Iterator[Triple]:
-        """One triple per stored evidence item, labelled as in the schema (the raw type if unknown)."""
-        labels = {v: k for k, v in self._schema.relationship_types.items()} if self._schema else {}
         rows = self._read(
             "MATCH (h:Entity)-[r]->(t:Entity) RETURN h.name AS hn, h.type AS ht, type(r) AS rel, "
             "t.name AS tn, t.type AS tt, r.evidence AS evidence"
         )
-        for row in rows:
-            for item in row["evidence"] or []:
-                yield Triple(Entity(row["hn"], row["ht"]), labels.get(row["rel"], row["rel"]),
-                             Entity(row["tn"], row["tt"]), Evidence.from_json(item))
+        yield from self._triples_from_rows((r["hn"], r["ht"], r["rel"], r["tn"], r["tt"], r["evidence"])
+                                           for r in rows)
 
-    def query(self, cypher: str, params: dict[str, Any] | None = None, write: bool = False) -> QueryResult:
-        """User Cypher. Without ``write``: refused early on a write keyword, then run in a READ transaction,
-        which the server itself keeps from writing (this also stops write procedures such as db.createLabel)."""
+    def _run_query(self, cypher: str, params: dict[str, Any], write: bool) -> QueryResult:
+        """A READ transaction unless ``write``, which the server itself keeps from writing (this also stops
+        write procedures such as db.createLabel)."""
         from neo4j.exceptions import DriverError, Neo4jError
 
-        if not write:
-            clause = write_clause_in(cypher)
-            if clause:
-                raise ReadOnlyQueryError(
-                    f"query contains the write clause {clause}; `kgbuild query` is read-only unless --write is given"
-                )
-
         def work(tx: Any) -> QueryResult:
-            result = tx.run(cypher, params or {})
+            result = tx.run(cypher, params)
             columns = list(result.keys())
-            return QueryResult(columns, [[_plain(record[c]) for c in columns] for record in result])
+            return QueryResult(columns, [[plain(record[c]) for c in columns] for record in result])
 
         try:
             with self._driver.session(database=self.config.database) as session:
@@ -208,42 +177,38 @@ class Neo4jStore:
             if "AccessMode" in (exc.code or ""):
                 raise ReadOnlyQueryError("the query tried to write in a read transaction; pass --write to allow it") \
                     from exc
-            raise StoreError(f"query failed: {_one_line(exc)}") from exc
+            raise StoreError(f"query failed: {one_line(exc)}") from exc
         except DriverError as exc:
-            raise StoreError(f"query failed, Neo4j at {_safe_uri(self.config.uri)}: {_one_line(exc)}") from exc
+            raise StoreError(f"query failed, Neo4j at {safe_uri(self.config.uri)}: {one_line(exc)}") from exc
 
     # -- writes -------------------------------------------------------------------------
     def replace_document(
         self, document: DocumentRecord, triples: Sequence[Triple], previous: DocumentRecord | None = None
     ) -> None:
         """One transaction: drop ``previous``'s evidence (and edges left with none) and node, then write."""
-        schema = self._require_schema()
-        entities, edges = group_triples(triples, schema)
+        prepared = self._prepare(triples)
 
-        def work(tx: _Tx) -> None:
+        def work(tx: _CountingTransaction) -> None:
             if previous is not None:
                 self._remove_document(tx, previous.id)
-            tx.run("MERGE (d:Document {id: $id}) SET d.path = $path, d.hash = $hash",
-                   id=document.id, path=document.path, hash=document.hash)
-            self._merge(tx, entities, edges)
+            tx.run(MERGE_DOCUMENT, **document_params(document))
+            self._merge(tx, prepared)
 
         self._write(work)
 
     def write_triples(self, triples: Sequence[Triple]) -> None:
         """Bulk merge: entity batches, then per relationship type edge batches; each batch one transaction."""
-        entities, edges = group_triples(triples, self._require_schema())
-        rows = _entity_rows(entities)
-        for start in range(0, len(rows), self.batch_size):
-            chunk = rows[start:start + self.batch_size]
-            self._write(_Tx.run, MERGE_ENTITIES, rows=chunk)
-        for rel_type, items in _by_type(edges).items():
-            for start in range(0, len(items), self.batch_size):
-                self._write(self._merge_edges, rel_type, items[start:start + self.batch_size])
+        prepared = self._prepare(triples)
+        for chunk in _batches(prepared.entity_rows, self.batch_size):
+            self._write(_CountingTransaction.run, MERGE_ENTITIES, rows=chunk)
+        for rel_type, items in prepared.edges_by_type.items():
+            for edge_chunk in _batches(items, self.batch_size):
+                self._write(self._merge_edges, rel_type, edge_chunk)
 
     def remove_document(self, doc_id: str) -> None:
         self._write(self._remove_document, doc_id)
 
-    def _remove_document(self, tx: _Tx, doc_id: str) -> None:
+    def _remove_document(self, tx: _CountingTransaction, doc_id: str) -> None:
         rows = tx.run(
             "MATCH (:Entity)-[r]->(:Entity) WHERE $id IN r.doc_ids RETURN elementId(r) AS rid, r.evidence AS evidence",
             id=doc_id,
@@ -256,15 +221,14 @@ class Neo4jStore:
                    rows=updates)
         tx.run("MATCH (d:Document {id: $id}) DETACH DELETE d", id=doc_id)
 
-    def _merge(self, tx: _Tx, entities: dict[str, Entity], edges: dict[EdgeKey, list[Evidence]]) -> None:
-        rows = _entity_rows(entities)
-        for start in range(0, len(rows), self.batch_size):
-            tx.run(MERGE_ENTITIES, rows=rows[start:start + self.batch_size])
-        for rel_type, items in _by_type(edges).items():
-            for start in range(0, len(items), self.batch_size):
-                self._merge_edges(tx, rel_type, items[start:start + self.batch_size])
+    def _merge(self, tx: _CountingTransaction, prepared: PreparedWrite) -> None:
+        for chunk in _batches(prepared.entity_rows, self.batch_size):
+            tx.run(MERGE_ENTITIES, rows=chunk)
+        for rel_type, items in prepared.edges_by_type.items():
+            for edge_chunk in _batches(items, self.batch_size):
+                self._merge_edges(tx, rel_type, edge_chunk)
 
-    def _merge_edges(self, tx: _Tx, rel_type: str, items: list[tuple[EdgeKey, list[Evidence]]]) -> None:
+    def _merge_edges(self, tx: _CountingTransaction, rel_type: str, items: EdgeItems) -> None:
         """MERGE edges: new ones get their properties at once; existing ones whose stored evidence differs
         come back, are unioned with the new evidence in Python and rewritten only if the union grew.
 
@@ -273,8 +237,7 @@ class Neo4jStore:
         rel = _rel_type(rel_type)
         rows = [{"h": k.head_key, "t": k.tail_key, "props": edge_properties(evidence)} for k, evidence in items]
         differing = tx.run(
-            f"UNWIND $rows AS row MATCH (h:Entity {{key: row.h}}), (t:Entity {{key: row.t}}) "
-            f"MERGE (h)-[r:{rel}]->(t) ON CREATE SET r += row.props "
+            merge_edges(rel) + "ON CREATE SET r += row.props "
             "WITH r, row WHERE r.evidence IS NULL OR r.evidence <> row.props.evidence "
             "RETURN row.h AS h, row.t AS t, r.evidence AS evidence",
             rows=rows,
@@ -289,8 +252,7 @@ class Neo4jStore:
             if union != stored:
                 updates.append({"h": row["h"], "t": row["t"], **edge_properties(union)})
         if updates:
-            tx.run(f"UNWIND $rows AS row MATCH (h:Entity {{key: row.h}})-[r:{rel}]->(t:Entity {{key: row.t}}) "
-                   f"{SET_EDGE_PROPERTIES}", rows=updates)
+            tx.run(update_edges(rel), rows=updates)
 
     # -- plumbing -----------------------------------------------------------------------
     def _write(self, work: Callable[..., object], *args: Any, **kwargs: Any) -> None:
@@ -298,7 +260,7 @@ class Neo4jStore:
         from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, ServiceUnavailable
 
         def attempt(tx: Any) -> WriteCounters:
-            wrapped = _Tx(tx)
+            wrapped = _CountingTransaction(tx)
             work(wrapped, *args, **kwargs)
             return wrapped.counters
 
@@ -306,13 +268,13 @@ class Neo4jStore:
             with self._driver.session(database=self.config.database) as session:
                 self.counters.add(session.execute_write(attempt))
         except ConstraintError as exc:
-            raise StoreError(f"Neo4j constraint conflict, nothing from this batch was written: {_one_line(exc)}") \
+            raise StoreError(f"Neo4j constraint conflict, nothing from this batch was written: {one_line(exc)}") \
                 from exc
         except ServiceUnavailable as exc:
-            raise StoreError(f"lost the connection to Neo4j at {_safe_uri(self.config.uri)}; "
+            raise StoreError(f"lost the connection to Neo4j at {safe_uri(self.config.uri)}; "
                              "this batch was rolled back") from exc
         except (Neo4jError, DriverError) as exc:
-            raise StoreError(f"Neo4j transaction failed and was rolled back: {_one_line(exc)}") from exc
+            raise StoreError(f"Neo4j transaction failed and was rolled back: {one_line(exc)}") from exc
 
     def _read(self, cypher: str, **params: Any) -> list[dict[str, Any]]:
         from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable
@@ -321,63 +283,12 @@ class Neo4jStore:
             with self._driver.session(database=self.config.database) as session:
                 return list(session.execute_read(lambda tx: tx.run(cypher, params).data()))
         except ServiceUnavailable as exc:
-            raise StoreError(f"lost the connection to Neo4j at {_safe_uri(self.config.uri)}") from exc
+            raise StoreError(f"lost the connection to Neo4j at {safe_uri(self.config.uri)}") from exc
         except (Neo4jError, DriverError) as exc:
-            raise StoreError(f"Neo4j read failed: {_one_line(exc)}") from exc
+            raise StoreError(f"Neo4j read failed: {one_line(exc)}") from exc
 
     def close(self) -> None:
         self._driver.close()
 
 
-def _entity_rows(entities: dict[str, Entity]) -> list[dict[str, str]]:
-    return [{"key": k, "name": e.name, "type": e.type} for k, e in entities.items()]
-
-
-def _by_type(edges: dict[EdgeKey, list[Evidence]]) -> dict[str, list[tuple[EdgeKey, list[Evidence]]]]:
-    grouped: dict[str, list[tuple[EdgeKey, list[Evidence]]]] = {}
-    for key, evidence in edges.items():
-        grouped.setdefault(key.rel_type, []).append((key, evidence))
-    return grouped
-
-
-def _safe_uri(uri: str) -> str:
-    """The URI without any ``user:password@`` part, fit for messages and logs."""
-    try:
-        parts = urlsplit(uri)
-    except ValueError:
-        return "<invalid URI>"
-    if "@" not in parts.netloc:
-        return uri
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
-
-
-def _one_line(exc: BaseException) -> str:
-    message = getattr(exc, "message", None) or str(exc)
-    return " ".join(str(message).split())[:300]
-
-
-def _plain(value: Any) -> Any:
-    """Driver graph types → JSON-friendly values.
-
-    A node becomes its properties plus ``_label``; a relationship its properties plus ``type`` and
-    ``_label`` (the key the embedded store uses, so both stores print the same); a path its nodes
-    and relationships; temporal values their ISO text.
-    """
-    from neo4j.graph import Node, Path, Relationship
-    from neo4j.spatial import Point
-
-    if isinstance(value, Node):
-        return {**{k: _plain(v) for k, v in value.items()}, "_label": next(iter(sorted(value.labels)), None)}
-    if isinstance(value, Relationship):
-        return {**{k: _plain(v) for k, v in value.items()}, "type": value.type, "_label": value.type}
-    if isinstance(value, Path):
-        return {"nodes": [_plain(n) for n in value.nodes], "relationships": [_plain(r) for r in value.relationships]}
-    if isinstance(value, Point):
-        return {"srid": value.srid, "coordinates": list(value)}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if hasattr(value, "iso_format"):
-        return value.iso_format()
-    return value
+__all__ = ["MIN_MAJOR_VERSION", "Neo4jStore", "WriteCounters"]

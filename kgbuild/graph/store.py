@@ -11,6 +11,9 @@ Graph model, identical in both stores:
 
 Writes are per document and atomic: replacing a document removes its old evidence (and edges
 left with none), then merges nodes first and edges second, all in one transaction.
+
+The shared half of both stores lives in :mod:`kgbuild.graph.base`, their shared Cypher in
+:mod:`kgbuild.graph.queries`.
 """
 
 from __future__ import annotations
@@ -20,26 +23,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from kgbuild.relations.schema import RelationSchema
+from kgbuild.errors import ReadOnlyQueryError, StoreError  # noqa: F401  (re-exported)
+from kgbuild.schema import RelationSchema
 from kgbuild.types import Entity, Evidence, Triple
-
-# Cypher shared by both stores; values always travel as parameters.
-MERGE_ENTITIES = (
-    "UNWIND $rows AS row MERGE (e:Entity {key: row.key}) "
-    "ON CREATE SET e.name = row.name, e.type = row.type"
-)
-SET_EDGE_PROPERTIES = (
-    "SET r.confidence = row.confidence, r.model = row.model, r.support = row.support, "
-    "r.doc_ids = row.doc_ids, r.evidence = row.evidence"
-)
-
-
-class StoreError(RuntimeError):
-    """A store failure with a message fit to show the user as one line."""
-
-
-class ReadOnlyQueryError(StoreError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -163,6 +149,9 @@ class GraphStore(Protocol):
     def write_triples(self, triples: Sequence[Triple]) -> None:
         """Merge triples (nodes first, then edges) without touching documents; used for bulk loads."""
 
+    def remove_document(self, doc_id: str) -> None:
+        """Atomically drop the document's evidence (and edges left with none) and its node."""
+
     def query(self, cypher: str, params: dict[str, Any] | None = None, write: bool = False) -> QueryResult:
         """Run user Cypher with parameters; read-only unless ``write``."""
 
@@ -172,3 +161,18 @@ class GraphStore(Protocol):
         """Every stored (head, label, tail, evidence) with the label as written in the schema."""
 
     def close(self) -> None: ...
+
+
+__all__ = [
+    "DocumentRecord",
+    "EdgeKey",
+    "GraphStats",
+    "GraphStore",
+    "QueryResult",
+    "ReadOnlyQueryError",
+    "StoreError",
+    "edge_properties",
+    "group_triples",
+    "without_document",
+    "write_clause_in",
+]

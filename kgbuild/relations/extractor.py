@@ -1,4 +1,4 @@
-"""The RAG relation extractor: retrieval + prompt + constrained generator.
+"""The RAG relation extractor: retrieval + prompt + constrained label scoring.
 
 Ingest, training-time evaluation and benchmark evaluation all call :meth:`RelationExtractor.label`,
 so a benchmark number describes exactly the component that labels the user's documents.
@@ -6,62 +6,40 @@ so a benchmark number describes exactly the component that labels the user's doc
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from kgbuild.config import PipelineConfig
-from kgbuild.relations.generator import LabelScorer
 from kgbuild.relations.models import load_model
-from kgbuild.relations.prompt import PromptBuilder, PromptTemplate
-from kgbuild.relations.retrieval import Retriever, SentenceEncoder
-from kgbuild.relations.schema import RelationSchema
+from kgbuild.relations.rag_prompter import RagPrompter
+from kgbuild.relations.retrieval import SentenceEncoder
+from kgbuild.relations.scorer import LabelScorer
+from kgbuild.schema import RelationSchema
 from kgbuild.types import CandidatePair, LabelledPair
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
 class RelationExtractor:
     schema: RelationSchema
-    prompts: PromptBuilder
+    prompter: RagPrompter
     scorer: LabelScorer
-    retriever: Retriever | None
-    k: int
     threshold: float
     batch_size: int
     model_id: str
 
     @classmethod
     def from_config(cls, config: PipelineConfig, encoder: SentenceEncoder | None = None) -> RelationExtractor:
-        schema = load_schema(config)
-        prompt_spec = config.prompt
-        template = PromptTemplate.load(
-            prompt_spec if prompt_spec.startswith("bundled:") else config.resolve_path(prompt_spec)
-        )
-        builder = PromptBuilder(template, schema)
+        schema = config.load_schema()
+        prompter = RagPrompter.from_config(config, schema, encoder=encoder)
         gen = config.generator
-        adapter = str(config.resolve_path(gen.adapter)) if gen.adapter else None
+        adapter = config.adapter_spec()
         loaded = load_model(gen.model, kind=gen.kind, adapter=adapter, dtype=gen.dtype, load_in_4bit=gen.load_in_4bit)
-        scorer = LabelScorer(loaded, schema.all_labels, builder.static, gen.max_prompt_tokens, gen.score)
-        retriever = None
-        bank = resolve_bank(config) if config.retriever.k > 0 else None
-        if bank is not None:
-            encoder = encoder or SentenceEncoder(config.retriever.encoder, config.retriever.batch_size)
-            retriever = Retriever.from_bank(bank, encoder)
+        scorer = LabelScorer(loaded, schema.all_labels, prompter.static, gen.max_prompt_tokens, gen.score)
         model_id = gen.model if adapter is None else f"{gen.model}+{adapter_name(Path(adapter))}"
-        return cls(schema, builder, scorer, retriever, config.retriever.k, gen.threshold, gen.batch_size, model_id)
+        return cls(schema, prompter, scorer, gen.threshold, gen.batch_size, model_id)
 
-    def prompts_for(self, pairs: Sequence[CandidatePair], exclude_same_text: bool = False) -> list[str]:
-        """The pair-dependent prompt text (after the cached static prefix) for each pair."""
-        if self.retriever is not None:
-            examples = self.retriever.search([p.text for p in pairs], self.k, exclude_same_text)
-        else:
-            examples = [[] for _ in pairs]
-        return [self.prompts.query(p, ex) for p, ex in zip(pairs, examples, strict=True)]
-
-    def label(self, pairs: Sequence[CandidatePair], exclude_same_text: bool = False,
+    def label(self, pairs: Sequence[CandidatePair],
               on_batch: Callable[[int], None] | None = None) -> list[LabelledPair]:
         labels = self.schema.all_labels
         index = {label: i for i, label in enumerate(labels)}
@@ -69,11 +47,11 @@ class RelationExtractor:
         results: list[LabelledPair] = []
         for start in range(0, len(pairs), self.batch_size):
             batch = pairs[start:start + self.batch_size]
-            allowed = [
+            permitted = [
                 [index[label] for label in self.schema.allowed_labels(p.head.type, p.tail.type)] + [index[no_rel]]
                 for p in batch
             ]
-            scores = self.scorer.score(self.prompts_for(batch, exclude_same_text), allowed)
+            scores = self.scorer.score(self.prompter.prompts(batch), permitted)
             for row, pair in enumerate(batch):
                 label, confidence = labels[scores.best[row]], scores.confidence[row]
                 if label != no_rel and confidence < self.threshold:
@@ -83,17 +61,6 @@ class RelationExtractor:
             if on_batch is not None:
                 on_batch(len(batch))
         return results
-
-
-def load_schema(config: PipelineConfig) -> RelationSchema:
-    spec = config.schema_
-    candidate = config.resolve_path(spec)
-    return RelationSchema.load(candidate if candidate.suffix else spec)
-
-
-def resolve_bank(config: PipelineConfig) -> Path | None:
-    bank = config.retriever.bank
-    return config.resolve_path(bank) if bank is not None else None
 
 
 def adapter_name(adapter: Path) -> str:

@@ -24,13 +24,11 @@ from typing import Any, Literal
 
 import torch
 
+from kgbuild.errors import ModelLoadError
+
 log = logging.getLogger(__name__)
 
 ModelKind = Literal["causal", "seq2seq"]
-
-
-class ModelLoadError(RuntimeError):
-    pass
 
 
 @dataclass

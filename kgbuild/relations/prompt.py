@@ -8,18 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from string import Template
 
 import yaml
 
-from kgbuild.relations.schema import RelationSchema
+from kgbuild.assets import resolve_asset
+from kgbuild.errors import PromptError
+from kgbuild.schema import RelationSchema
 from kgbuild.types import CandidatePair
-
-
-class PromptError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -30,18 +27,11 @@ class PromptTemplate:
 
     @classmethod
     def load(cls, spec: str | Path = "bundled:rag") -> PromptTemplate:
-        text: str
-        if str(spec).startswith("bundled:"):
-            name = str(spec).removeprefix("bundled:")
-            bundled = resources.files("kgbuild") / "resources" / "prompts" / f"{name}.yaml"
-            if not bundled.is_file():
-                raise PromptError(f"no bundled prompt template named '{name}'")
-            text = bundled.read_text(encoding="utf-8")
-        else:
-            path = Path(spec)
-            if not path.is_file():
-                raise PromptError(f"prompt template file not found: {path}")
-            text = path.read_text(encoding="utf-8")
+        """A template file, or a packaged one named ``bundled:NAME`` (see :mod:`kgbuild.assets`)."""
+        path = resolve_asset("prompt", spec)
+        if not path.is_file():
+            raise PromptError(f"prompt template file not found: {path}")
+        text = path.read_text(encoding="utf-8")
         data = yaml.safe_load(text)
         try:
             template = cls(static=data["static"], example=data["example"], query=data["query"])

@@ -1,9 +1,8 @@
 """Example bank + sentence embeddings + FAISS: the retrieval half of RAG.
 
-The bank is a JSONL file of labelled ``CandidatePair`` records. Its FAISS index is stored
-beside it (``<bank>.faiss`` plus ``<bank>.faiss.json``) and rebuilt only when the bank's
-content hash or the encoder changes; if the bank's folder is read-only the index goes to the
-user cache instead.
+The bank is a JSONL file of labelled ``CandidatePair`` records. Its FAISS index is derived
+data: built on first use into the user cache, keyed by the bank's content hash and the encoder,
+and reused until either changes.
 """
 
 from __future__ import annotations
@@ -19,14 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from kgbuild.errors import BankError
 from kgbuild.relations.models import cache_dir, resolve_encoder
 from kgbuild.types import CandidatePair
 
 log = logging.getLogger(__name__)
-
-
-class BankError(ValueError):
-    pass
 
 
 def read_bank(path: Path) -> list[CandidatePair]:
@@ -116,36 +112,40 @@ def bank_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def index_path(bank: Path, encoder_spec: str) -> Path:
+    """Where a bank's index lives: the user cache, keyed by the bank's content hash and the encoder.
+
+    Indexes are derived data, so artefacts ship only their bank; the first use rebuilds the index."""
+    key = hashlib.sha256(f"{bank_hash(bank)}\n{encoder_spec}".encode()).hexdigest()[:24]
+    return cache_dir() / "indexes" / f"{key}.faiss"
+
+
 def load_or_build_index(bank: Path, examples: Sequence[CandidatePair], encoder: SentenceEncoder) -> Any:
     import faiss
 
     digest = bank_hash(bank)
-    for index_path in _index_locations(bank, digest):
-        meta_path = index_path.with_suffix(index_path.suffix + ".json")
-        if index_path.is_file() and meta_path.is_file():
-            try:
-                meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError:
-                continue
-            if meta.get("bank_sha256") == digest and meta.get("encoder") == encoder.spec:
-                return faiss.read_index(str(index_path))
-    log.info("building FAISS index for %s (%d examples)", bank, len(examples))
-    vectors = encoder.encode([e.text for e in examples])
+    path = index_path(bank, encoder.spec)
+    meta_path = path.with_suffix(path.suffix + ".json")
+    if path.is_file() and meta_path.is_file():
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            meta = {}
+        if meta.get("bank_sha256") == digest and meta.get("encoder") == encoder.spec:
+            return faiss.read_index(str(path))
+    log.info("building FAISS index for %s (%d examples) in %s", bank, len(examples), path)
+    texts = [e.text for e in examples]
+    unique = list(dict.fromkeys(texts))  # banks hold one line per pair: encode each sentence once
+    vectors = encoder.encode(unique)
+    row = {text: i for i, text in enumerate(unique)}
     index = faiss.IndexFlatIP(vectors.shape[1] if len(vectors) else encoder.dimension)
     if len(vectors):
-        index.add(vectors)
-    meta = {"bank_sha256": digest, "encoder": encoder.spec, "size": len(examples)}
-    for index_path in _index_locations(bank, digest):
-        try:
-            _atomic_write_index(index, index_path, meta)
-            break
-        except OSError:
-            continue
+        index.add(vectors[[row[t] for t in texts]])
+    try:
+        _atomic_write_index(index, path, {"bank_sha256": digest, "encoder": encoder.spec, "size": len(examples)})
+    except OSError as exc:  # a read-only cache costs a rebuild next time, nothing else
+        log.warning("cannot cache the FAISS index at %s: %s", path, exc)
     return index
-
-
-def _index_locations(bank: Path, digest: str) -> list[Path]:
-    return [bank.with_name(bank.name + ".faiss"), cache_dir() / "indexes" / f"{digest[:16]}.faiss"]
 
 
 def _atomic_write_index(index: Any, path: Path, meta: dict[str, Any]) -> None:

@@ -27,13 +27,14 @@ from typing import IO, Any
 from pydantic import SecretStr
 
 from kgbuild.config import Neo4jConfig
+from kgbuild.errors import StoreError
 
 LAUNCHER_DIR = Path(__file__).resolve().parents[2] / "tests" / "neo4j"
 LAUNCHER_CLASS = "kgbuild.testing.Launcher"
 JVM_OPTIONS = ("-Xms256m", "-Xmx1g", "-XX:+UseSerialGC")
 
 
-class Neo4jUnavailable(RuntimeError):
+class Neo4jUnavailable(StoreError):
     """No test server can be built here (no Java/Maven, artefacts unreachable, no source checkout)."""
 
 

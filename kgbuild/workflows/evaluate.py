@@ -1,4 +1,4 @@
-"""``kgbuild eval``: benchmark a pipeline's generator with the standard metric for the dataset.
+"""The evaluation workflow: benchmark a pipeline's generator with the standard metric for the dataset.
 
 Three modes make the paper's ablation:
 
@@ -20,8 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from kgbuild.config import PipelineConfig
-from kgbuild.datasets.registry import dataset_schema, load_dataset
+from kgbuild.datasets.registry import check_dataset_schema, load_dataset
+from kgbuild.datasets.splits import load_training_data
+from kgbuild.errors import ConfigError, DatasetError
 from kgbuild.evaluation.metrics import standard_metrics
+from kgbuild.evaluation.report import headline, summary_table, write_report
 from kgbuild.relations.extractor import RelationExtractor
 from kgbuild.types import CandidatePair
 
@@ -57,7 +60,7 @@ class EvaluationReport:
 
 def mode_config(config: PipelineConfig, mode: str) -> PipelineConfig:
     if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
+        raise ConfigError(f"unknown mode {mode!r}; choose from {', '.join(MODES)} or all")
     if mode == "rag-fine-tuned":
         return config
     generator = config.generator
@@ -70,10 +73,8 @@ def mode_config(config: PipelineConfig, mode: str) -> PipelineConfig:
 def evaluate_examples(config: PipelineConfig, dataset: str, examples: Sequence[CandidatePair], mode: str,
                       on_progress: ProgressHook | None = None) -> ModeResult:
     """Label gold examples with the mode's extractor and score them with the dataset's standard metric."""
+    check_dataset_schema(dataset, config.load_schema().name)  # before any model loads
     extractor = RelationExtractor.from_config(mode_config(config, mode))
-    expected = dataset_schema(dataset)
-    if expected != extractor.schema.name:
-        raise ValueError(f"dataset '{dataset}' uses schema '{expected}', the pipeline uses '{extractor.schema.name}'")
     done = 0
     started = time.perf_counter()
 
@@ -106,7 +107,7 @@ def run_evaluation(config: PipelineConfig, dataset: str, data: Path, split: str,
     if limit is not None:
         examples = examples[:limit]
     if not examples:
-        raise ValueError(f"no examples in split '{split}' of {data}")
+        raise DatasetError(f"no examples in split '{split}' of {data}")
     return evaluate_modes(config, dataset, examples, modes, out=out, on_progress=on_progress)
 
 
@@ -114,10 +115,8 @@ def evaluate_modes(config: PipelineConfig, dataset: str, examples: Sequence[Cand
                    out: Path | None = None, on_progress: ProgressHook | None = None) -> EvaluationReport:
     """Each mode on the same examples; the headline is rag-fine-tuned's when it ran."""
     if not examples:
-        raise ValueError("no examples to evaluate")
+        raise DatasetError("no examples to evaluate")
     results = [evaluate_examples(config, dataset, examples, mode, on_progress) for mode in modes]
-    from kgbuild.evaluation.report import headline, summary_table, write_report
-
     report = EvaluationReport(dataset=dataset, results=results, headline="",
                               summary_table=summary_table(dataset, [r.metrics for r in results]))
     report.headline = headline(dataset, report.main.metrics)
@@ -129,3 +128,29 @@ def evaluate_modes(config: PipelineConfig, dataset: str, examples: Sequence[Cand
                 for row in result.predictions:
                     handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     return report
+
+
+def evaluate_pipeline(config: PipelineConfig, *, mode: str = "rag-fine-tuned", dataset: str | None = None,
+                      data: Path | None = None, split: str = "test", pipeline_dev: bool = False,
+                      limit: int | None = None, out: Path | None = None,
+                      on_progress: ProgressHook | None = None) -> EvaluationReport:
+    """What ``kgbuild eval`` asks for: a benchmark file, or the pipeline's own fixed dev split.
+
+    ``mode`` is one of :data:`MODES` or ``all``; the dataset defaults to the training section's."""
+    modes = list(MODES) if mode == "all" else [mode]
+    for name in modes:
+        mode_config(config, name)  # refuses an unknown mode before anything loads
+    training = config.training
+    if training is None and (pipeline_dev or dataset is None):
+        raise ConfigError(f"{config.source or 'pipeline'}: has no 'training' section; pass --dataset and --data")
+    dataset = dataset or (training.dataset if training else "")
+    if pipeline_dev:
+        assert training is not None
+        if dataset != training.dataset:
+            raise ConfigError(f"--pipeline-dev evaluates the pipeline's dataset '{training.dataset}', not '{dataset}'")
+        dev = load_training_data(config).dev  # the same dev split whatever negatives training keeps
+        return evaluate_modes(config, dataset, dev[:limit] if limit is not None else dev, modes, out=out,
+                              on_progress=on_progress)
+    if data is None:
+        raise ConfigError("--data is required (or --pipeline-dev for the pipeline's own dev split)")
+    return run_evaluation(config, dataset, data, split, modes, limit=limit, out=out, on_progress=on_progress)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kgbuild.assets import BUNDLED, resolve_asset
+from kgbuild.errors import SchemaError
 from kgbuild.types import NO_RELATION
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -70,16 +71,17 @@ class RelationSchema(BaseModel):
 
     @classmethod
     def load(cls, path: str | Path) -> RelationSchema:
-        """Load a schema file, or a bundled schema by name (``default``, ``semeval``, ...)."""
-        path = Path(path)
-        if not path.suffix and not path.exists():
-            bundled = resources.files("kgbuild") / "resources" / "schemas" / f"{path.name}.yaml"
-            if not bundled.is_file():
-                raise FileNotFoundError(f"no relation schema file or bundled schema named '{path}'")
-            return cls.model_validate(yaml.safe_load(bundled.read_text(encoding="utf-8")))
-        if not path.is_file():
-            raise FileNotFoundError(f"relation schema file not found: {path}")
-        return cls.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        """Load a schema file; packaged schemas are named ``bundled:NAME`` (see :mod:`kgbuild.assets`)."""
+        file = resolve_asset("schema", path)
+        if not file.is_file():
+            hint = f"; packaged schemas are named {BUNDLED}NAME" if not file.suffix else ""
+            raise SchemaError(f"relation schema file not found: {file}{hint}")
+        return cls.model_validate(yaml.safe_load(file.read_text(encoding="utf-8")))
+
+    @classmethod
+    def bundled(cls, name: str) -> RelationSchema:
+        """A schema shipped with kgbuild (``default``, ``semeval``, ``tacred``, ...)."""
+        return cls.load(f"{BUNDLED}{name}")
 
     def save(self, path: Path) -> None:
         data = self.model_dump(mode="json")

@@ -15,11 +15,11 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from kgbuild.datasets.common import DatasetError
 from kgbuild.datasets.conll04 import load_conll04
 from kgbuild.datasets.redocred import load_redocred
 from kgbuild.datasets.splits import balance_negatives
-from kgbuild.relations.schema import RelationSchema
+from kgbuild.errors import DatasetError
+from kgbuild.schema import RelationSchema
 from kgbuild.types import NO_RELATION, CandidatePair
 
 CONLL04_TYPES = {"Peop": "PERSON", "Org": "ORG", "Loc": "GPE"}
@@ -36,7 +36,7 @@ def load_default_training(path: Path, split: str = "train") -> list[CandidatePai
     if split not in sources:
         raise DatasetError(f"the default-schema data has splits train and dev, not '{split}'")
     conll_split, docred_split = sources[split]
-    schema = RelationSchema.load("default")
+    schema = RelationSchema.bundled("default")
     conll = load_conll04(path / "conll04", conll_split, schema=schema, type_map=CONLL04_TYPES.get,
                          label_map=CONLL04_LABELS)
     dates = load_redocred(path / "re-docred", docred_split, relation_map=REDOCRED_LABELS,

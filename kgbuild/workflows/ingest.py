@@ -1,4 +1,4 @@
-"""Wire the stages from a pipeline config: read → entities → pairs → labels → store.
+"""The ingest workflow: read → entities → pairs → labels → store, wired from a pipeline config.
 
 Documents are processed in small chunks and each is written in its own transaction as soon as
 it is labelled, so an interrupted run keeps every finished document and a re-run picks up
@@ -18,10 +18,12 @@ from typing import Any
 from kgbuild.config import PipelineConfig
 from kgbuild.entities.pairing import candidate_pairs
 from kgbuild.entities.spacy_ner import SentenceAnnotator, load_spacy
+from kgbuild.errors import InputError
+from kgbuild.graph import open_store
 from kgbuild.graph.store import DocumentRecord, GraphStore
 from kgbuild.read import FileProblem, discover, read_document
-from kgbuild.relations.extractor import RelationExtractor, load_schema
-from kgbuild.relations.schema import RelationSchema
+from kgbuild.relations.extractor import RelationExtractor
+from kgbuild.schema import RelationSchema
 from kgbuild.types import CandidatePair, Document, Triple
 
 log = logging.getLogger(__name__)
@@ -58,8 +60,8 @@ class IngestSummary:
 
 
 @dataclass
-class Progress:
-    """Callbacks the CLI hooks a progress bar onto; the pipeline itself prints nothing."""
+class IngestHooks:
+    """Callbacks a front end hooks its progress display onto; the workflow itself prints nothing."""
 
     on_files: Callable[[int], None] = lambda n: None
     on_file_done: Callable[[str], None] = lambda path: None
@@ -73,7 +75,7 @@ class Ingestor:
     def __init__(self, config: PipelineConfig, extractor: RelationExtractor | None = None,
                  nlp: Any | None = None) -> None:
         self.config = config
-        self.schema: RelationSchema = extractor.schema if extractor else load_schema(config)
+        self.schema: RelationSchema = extractor.schema if extractor else config.load_schema()
         self._extractor = extractor
         self._nlp = nlp
 
@@ -90,17 +92,17 @@ class Ingestor:
                 self._extractor = RelationExtractor.from_config(self.config)
         return self._extractor
 
-    def ingest(self, root: Path, store: GraphStore, progress: Progress | None = None) -> IngestSummary:
-        progress = progress or Progress()
+    def ingest(self, root: Path, store: GraphStore, hooks: IngestHooks | None = None) -> IngestSummary:
+        hooks = hooks or IngestHooks()
         summary = IngestSummary()
         if not root.exists():
-            raise FileNotFoundError(f"input folder not found: {root}")
+            raise InputError(f"input folder not found: {root}")
         store.ensure_schema(self.schema)
         stored = store.documents()
         stored_ids = {record.id: record for record in stored.values()}
         paths = list(discover(root, self.config.reader.extensions, self.config.reader.recursive))
         summary.files = len(paths)
-        progress.on_files(len(paths))
+        hooks.on_files(len(paths))
         pending: list[tuple[Document, DocumentRecord | None]] = []
         seen_ids: dict[str, str] = {}
         with summary.timed("read"):
@@ -108,7 +110,7 @@ class Ingestor:
                 result = read_document(path, self.config.reader.max_bytes)
                 if result.problem is not None:
                     (summary.skipped if result.problem.kind == "skipped" else summary.failed).append(result.problem)
-                    progress.on_file_done(str(path))
+                    hooks.on_file_done(str(path))
                     continue
                 document = result.document
                 assert document is not None
@@ -121,19 +123,19 @@ class Ingestor:
                 )
                 if previous is not None and previous.hash == document.hash:
                     summary.unchanged += 1
-                    progress.on_file_done(str(path))
+                    hooks.on_file_done(str(path))
                 elif duplicate_of is not None:
                     summary.skipped.append(FileProblem(str(path), f"same content as {duplicate_of}", "skipped"))
-                    progress.on_file_done(str(path))
+                    hooks.on_file_done(str(path))
                 else:
                     seen_ids[document.id] = document.path
                     pending.append((document, previous))
         for start in range(0, len(pending), CHUNK_DOCUMENTS):
-            self._ingest_chunk(pending[start:start + CHUNK_DOCUMENTS], store, summary, progress)
+            self._ingest_chunk(pending[start:start + CHUNK_DOCUMENTS], store, summary, hooks)
         return summary
 
     def _ingest_chunk(self, chunk: list[tuple[Document, DocumentRecord | None]], store: GraphStore,
-                      summary: IngestSummary, progress: Progress) -> None:
+                      summary: IngestSummary, hooks: IngestHooks) -> None:
         annotator = self._annotator(summary)
         pairs_by_doc: dict[str, list[CandidatePair]] = {}
         with summary.timed("sentences + entities"):
@@ -146,9 +148,9 @@ class Ingestor:
         labelled = []
         if all_pairs:
             extractor = self.extractor(summary)
-            progress.on_pairs_total(len(all_pairs))
+            hooks.on_pairs_total(len(all_pairs))
             with summary.timed("label relations"):
-                labelled = extractor.label(all_pairs, on_batch=progress.on_pairs_done)
+                labelled = extractor.label(all_pairs, on_batch=hooks.on_pairs_done)
         model_id = self._extractor.model_id if self._extractor else ""
         triples_by_doc: dict[str, list[Triple]] = {d.id: [] for d, _ in chunk}
         for item in labelled:
@@ -161,4 +163,16 @@ class Ingestor:
                 store.replace_document(record, triples, previous)
                 summary.triples += len(triples)
                 summary.replaced += previous is not None
-                progress.on_file_done(document.path)
+                hooks.on_file_done(document.path)
+
+
+def ingest_folder(config: PipelineConfig, folder: Path, hooks: IngestHooks | None = None) -> IngestSummary:
+    """``kgbuild ingest``: the folder into the configured store, which is closed afterwards."""
+    if not folder.exists():
+        raise InputError(f"input folder not found: {folder}")
+    ingestor = Ingestor(config)  # loads the schema before any store is touched
+    store = open_store(config.store)
+    try:
+        return ingestor.ingest(folder, store, hooks)
+    finally:
+        store.close()

@@ -1,7 +1,7 @@
 """LoRA fine-tuning of the RAG generator (causal or seq2seq) through peft.
 
-The training text is byte-identical to what inference scores: ``PromptBuilder.static``, then
-``PromptBuilder.query`` with examples retrieved from the training bank (the example's own
+The training text is byte-identical to what inference scores: ``RagPrompter.static``, then
+``RagPrompter.prompts`` with examples retrieved from the training bank (the example's own
 sentence excluded), then the label tokens and EOS. Loss is on the label tokens only.
 
 For causal models the static prefix is encoded once per step without gradients and reused as
@@ -25,16 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from kgbuild.relations.generator import (
-    decoder_start_id,
-    dynamic_budget,
-    encode_prefix,
-    fit_dynamic,
-    label_token_ids,
-    prefix_cache,
-    prefixed_batch,
-    seq2seq_batch,
-)
+from kgbuild.relations import encoding
 from kgbuild.relations.models import LoadedModel, load_model
 
 log = logging.getLogger(__name__)
@@ -106,9 +97,9 @@ class LoRATrainer:
         self.loaded: LoadedModel = load_model(base_model, kind=kind, dtype=dtype, trainable=True)  # type: ignore[arg-type]
         self.kind = self.loaded.kind
         tokenizer = self.loaded.tokenizer
-        self.label_ids = label_token_ids(tokenizer, labels)
+        self.label_ids = encoding.label_token_ids(tokenizer, labels)
         self.static_ids = tokenizer(static_prefix, add_special_tokens=False).input_ids
-        self.budget = dynamic_budget(tokenizer, len(self.static_ids), max_prompt_tokens, self.kind)
+        self.budget = encoding.dynamic_budget(tokenizer, len(self.static_ids), max_prompt_tokens, self.kind)
         targets = target_modules or default_targets(self.loaded.model, base_model)
         extra: dict[str, Any] = {}
         if self.kind == "seq2seq" and base_model == "minilm-encdec":
@@ -132,20 +123,20 @@ class LoRATrainer:
     def _causal_loss(self, batch: Sequence[TrainExample]) -> torch.Tensor:
         tokenizer, model = self.loaded.tokenizer, self.model
         sequences, targets = [], []
-        dynamics = fit_dynamic(tokenizer, [e.dynamic for e in batch], self.budget)
+        dynamics = encoding.fit_dynamic(tokenizer, [e.dynamic for e in batch], self.budget)
         for example, dynamic in zip(batch, dynamics, strict=True):
             label = self.label_ids[example.label_index]
             sequences.append(dynamic + label)
             # targets[i] is the token logits[i] must predict: only the label tokens count.
             targets.append([-100] * (len(dynamic) - 1) + label + [-100])
-        inputs = prefixed_batch(sequences, len(self.static_ids), tokenizer.pad_token_id or 0)
+        inputs = encoding.prefixed_batch(sequences, len(self.static_ids), tokenizer.pad_token_id or 0)
         # Rows are left-padded, so every label sits at the right end: only the last ``keep`` positions need
         # logits. Projecting just those onto the vocabulary saves most of a step's time and memory.
         keep = max(len(self.label_ids[e.label_index]) for e in batch) + 1
-        labels = prefixed_batch(targets, 0, -100).input_ids[:, -keep:]
-        prefix_kv = encode_prefix(model, self.static_ids) if self.static_ids else None
+        labels = encoding.prefixed_batch(targets, 0, -100).input_ids[:, -keep:]
+        prefix_kv = encoding.encode_prefix(model, self.static_ids) if self.static_ids else None
         logits = model(input_ids=inputs.input_ids, attention_mask=inputs.attention_mask, position_ids=inputs.positions,
-                       past_key_values=prefix_cache(model, prefix_kv, len(batch)), use_cache=True,
+                       past_key_values=encoding.prefix_cache(model, prefix_kv, len(batch)), use_cache=True,
                        logits_to_keep=keep).logits
         return torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), labels.reshape(-1),
                                                  ignore_index=-100)
@@ -153,9 +144,9 @@ class LoRATrainer:
     def _seq2seq_loss(self, batch: Sequence[TrainExample]) -> torch.Tensor:
         tokenizer, model = self.loaded.tokenizer, self.model
         pad = tokenizer.pad_token_id or 0
-        input_ids, attention_mask = seq2seq_batch(tokenizer, self.static_ids,
-                                                  fit_dynamic(tokenizer, [e.dynamic for e in batch], self.budget), pad)
-        start = decoder_start_id(self.loaded.model)
+        dynamic = encoding.fit_dynamic(tokenizer, [e.dynamic for e in batch], self.budget)
+        input_ids, attention_mask = encoding.seq2seq_batch(tokenizer, self.static_ids, dynamic, pad)
+        start = encoding.decoder_start_id(self.loaded.model)
         labels = [self.label_ids[e.label_index] for e in batch]
         width = max(len(x) for x in labels)
         decoder_in = torch.full((len(batch), width), pad, dtype=torch.long)
@@ -245,6 +236,6 @@ class LoRATrainer:
         return state
 
     def save(self, folder: Path) -> None:
+        """The LoRA weights and their config only: inference loads the tokenizer from the base model."""
         folder.mkdir(parents=True, exist_ok=True)
         self.model.save_pretrained(str(folder))
-        self.loaded.tokenizer.save_pretrained(folder)

@@ -1,4 +1,4 @@
-"""``kgbuild train``: a pipeline file with a ``training`` section → one artefact folder.
+"""The training workflow: a pipeline file with a ``training`` section → one artefact folder.
 
 The artefact holds everything needed to predict, in the ``save_pretrained`` spirit:
 ``adapter/`` (peft weights + tokenizer), ``schema.yaml``, ``prompt.yaml``, ``bank.jsonl`` (the
@@ -13,93 +13,42 @@ import json
 import logging
 import os
 import platform
-import random
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from kgbuild.config import PipelineConfig, TrainingConfig
-from kgbuild.datasets.registry import dataset_schema, load_dataset
-from kgbuild.datasets.splits import balance_negatives, train_dev_split
-from kgbuild.relations.extractor import load_schema
-from kgbuild.relations.prompt import PromptBuilder, PromptTemplate
-from kgbuild.relations.retrieval import Retriever, SentenceEncoder, write_bank
-from kgbuild.relations.schema import RelationSchema
-from kgbuild.relations.training import LoRATrainer, TrainExample, training_seconds
-from kgbuild.types import NO_RELATION, CandidatePair
+from kgbuild.config import PipelineConfig
+from kgbuild.datasets.registry import check_dataset_schema
+from kgbuild.datasets.splits import TrainingData, load_training_data, training_section
+from kgbuild.errors import TrainingError
+from kgbuild.relations.lora_trainer import LoRATrainer, TrainExample, training_seconds
+from kgbuild.relations.rag_prompter import RagPrompter
+from kgbuild.relations.retrieval import write_bank
+from kgbuild.workflows.evaluate import evaluate_examples
 
 log = logging.getLogger(__name__)
 
 
-class TrainingError(ValueError):
-    pass
-
-
 @dataclass
-class TrainingData:
-    train: list[CandidatePair]
-    dev: list[CandidatePair]
+class TrainingResult:
+    output: Path  # the artefact folder
+    steps: int
+    dev_metrics: dict[str, Any] = field(default_factory=dict)  # empty when dev evaluation was skipped
 
-
-def load_training_data(config: PipelineConfig, limit: int | None = None,
-                       no_relation: str = NO_RELATION) -> TrainingData:
-    """The training split and a fixed dev split (the dataset's own, or carved with a seed)."""
-    training = _training(config)
-    data = config.resolve_path(training.data)
-    examples = load_dataset(training.dataset, data, training.train_split)
-    if training.dev_split is not None:
-        train, dev = examples, load_dataset(training.dataset, data, training.dev_split)
-    else:
-        train, dev = train_dev_split(examples, training.dev_fraction, training.split_seed)
-    if training.negative_ratio is not None:
-        train = balance_negatives(train, no_relation, random.Random(training.seed), training.negative_ratio)
-    if limit is not None:
-        train = _seeded_sample(train, limit, training.seed)
-    if training.dev_limit is not None:
-        dev = _seeded_sample(dev, training.dev_limit, training.split_seed)
-    return TrainingData(train=train, dev=dev)
-
-
-def _seeded_sample(examples: list[CandidatePair], limit: int, seed: int) -> list[CandidatePair]:
-    if limit >= len(examples):
-        return examples
-    order = list(range(len(examples)))
-    random.Random(seed).shuffle(order)
-    return [examples[i] for i in sorted(order[:limit])]
-
-
-def _training(config: PipelineConfig) -> TrainingConfig:
-    if config.training is None:
-        raise TrainingError(f"{config.source or 'pipeline'}: has no 'training' section")
-    return config.training
-
-
-def check_schema(config: PipelineConfig, schema: RelationSchema) -> None:
-    expected = dataset_schema(_training(config).dataset)
-    if expected != schema.name:
-        raise TrainingError(
-            f"dataset '{_training(config).dataset}' uses schema '{expected}', but the pipeline names '{schema.name}'"
-        )
-
-
-def training_prompts(pairs: list[CandidatePair], builder: PromptBuilder, retriever: Retriever | None,
-                     k: int) -> list[str]:
-    """Prompts exactly as inference builds them, with each example's own sentence kept out of its retrieval."""
-    if retriever is None or k == 0:
-        return [builder.query(p, []) for p in pairs]
-    found = retriever.search([p.text for p in pairs], k, exclude_same_text=True)
-    return [builder.query(p, ex) for p, ex in zip(pairs, found, strict=True)]
+    @property
+    def headline(self) -> str:
+        return str(self.dev_metrics.get("headline", ""))
 
 
 def run_training(config: PipelineConfig, *, max_steps: int | None = None, limit: int | None = None,
-                 evaluate_dev: bool = True, on_step: Callable[[int, int, float], None] | None = None) -> Path:
-    training = _training(config)
-    schema = load_schema(config)
-    check_schema(config, schema)
+                 evaluate_dev: bool = True, on_step: Callable[[int, int, float], None] | None = None) -> TrainingResult:
+    training = training_section(config)
+    schema = config.load_schema()
+    check_dataset_schema(training.dataset, schema.name)
     out = config.resolve_path(training.output)
     out.mkdir(parents=True, exist_ok=True)
     data = load_training_data(config, limit if limit is not None else training.limit, schema.no_relation)
@@ -110,21 +59,15 @@ def run_training(config: PipelineConfig, *, max_steps: int | None = None, limit:
     if unknown:
         raise TrainingError(f"training labels not in schema '{schema.name}': {sorted(map(str, unknown))}")
 
-    template = PromptTemplate.load(config.prompt if config.prompt.startswith("bundled:")
-                                   else config.resolve_path(config.prompt))
-    builder = PromptBuilder(template, schema)
     bank = out / "bank.jsonl"
     write_bank(bank, data.train)
-    retriever = None
-    if config.retriever.k > 0:
-        encoder = SentenceEncoder(config.retriever.encoder, config.retriever.batch_size)
-        retriever = Retriever.from_bank(bank, encoder)
-    prompts = training_prompts(data.train, builder, retriever, config.retriever.k)
+    prompter = RagPrompter.from_config(config, schema, bank=bank)
+    prompts = prompter.prompts(data.train, exclude_same_text=True)
     examples = [TrainExample(text, label_index[str(p.label)]) for text, p in zip(prompts, data.train, strict=True)]
 
     gen = config.generator
     trainer = LoRATrainer(
-        gen.model, gen.kind, schema.all_labels, builder.static, lora_r=training.lora_r,
+        gen.model, gen.kind, schema.all_labels, prompter.static, lora_r=training.lora_r,
         lora_alpha=training.lora_alpha, lora_dropout=training.lora_dropout, target_modules=training.target_modules,
         learning_rate=training.learning_rate, max_prompt_tokens=gen.max_prompt_tokens, seed=training.seed,
         dtype=gen.dtype,
@@ -137,26 +80,24 @@ def run_training(config: PipelineConfig, *, max_steps: int | None = None, limit:
     )
     trainer.save(out / "adapter")
     schema.save(out / "schema.yaml")
-    (out / "prompt.yaml").write_text(template.to_yaml(), encoding="utf-8")
+    (out / "prompt.yaml").write_text(prompter.builder.template.to_yaml(), encoding="utf-8")
     artefact = artefact_pipeline(config, out)
     (out / "pipeline.yaml").write_text(artefact.dump_yaml(), encoding="utf-8")
     train_seconds = training_seconds(out / "train_log.jsonl")  # all runs, also when this one resumed
     metrics: dict[str, Any] = {}
     if evaluate_dev and data.dev:
-        from kgbuild.evaluate import evaluate_examples
-
         del trainer  # free the training copy before loading the inference model
         artefact = artefact.model_copy(update={"source": str(out / "pipeline.yaml")})
         metrics = evaluate_examples(artefact, training.dataset, data.dev, mode="rag-fine-tuned").metrics
         (out / "dev_metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True), encoding="utf-8")
     write_model_card(out, config, data, state.step, train_seconds, metrics)
     shutil.rmtree(out / "checkpoints", ignore_errors=True)
-    return out
+    return TrainingResult(output=out, steps=state.step, dev_metrics=metrics)
 
 
 def artefact_pipeline(config: PipelineConfig, out: Path) -> PipelineConfig:
     """The resolved pipeline, with paths pointing at files inside the artefact folder."""
-    training = _training(config)
+    training = training_section(config)
     data_path = os.path.relpath(config.resolve_path(training.data), out.resolve())
     return config.model_copy(update={
         "schema_": "schema.yaml",
@@ -170,7 +111,7 @@ def artefact_pipeline(config: PipelineConfig, out: Path) -> PipelineConfig:
 
 def write_model_card(out: Path, config: PipelineConfig, data: TrainingData, steps: int, seconds: float,
                      metrics: dict[str, Any]) -> None:
-    training = _training(config)
+    training = training_section(config)
     labels: dict[str, int] = {}
     for pair in data.train:
         labels[str(pair.label)] = labels.get(str(pair.label), 0) + 1

@@ -1,0 +1,75 @@
+"""Packaged assets and pipeline-relative paths: the one ``bundled:`` convention.
+
+A pipeline names each asset either as ``bundled:NAME`` (shipped inside the kgbuild package, so
+it works from any install) or as a path, relative to the pipeline file's folder:
+
+=========  ======================================================
+kind       ``bundled:NAME`` resolves to (under ``kgbuild/resources``)
+=========  ======================================================
+schema     ``schemas/NAME.yaml``
+prompt     ``prompts/NAME.yaml``
+bank       ``models/NAME/bank.jsonl`` (the shipped artefact's retrieval bank)
+adapter    ``models/NAME/adapter`` (the shipped artefact's LoRA weights)
+=========  ======================================================
+
+Generator base models are not assets of kgbuild: they are Hugging Face ids, local folders or
+``gguf:PACKAGE`` (GGUF weights inside a model package), resolved by ``relations.models``.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from kgbuild.errors import ConfigError
+
+BUNDLED = "bundled:"
+AssetKind = Literal["schema", "prompt", "bank", "adapter"]
+
+_LAYOUT: dict[str, tuple[str, str]] = {
+    "schema": ("schemas", "{name}.yaml"),
+    "prompt": ("prompts", "{name}.yaml"),
+    "bank": ("models", "{name}/bank.jsonl"),
+    "adapter": ("models", "{name}/adapter"),
+}
+
+
+def resources_dir() -> Path:
+    return Path(str(resources.files("kgbuild") / "resources"))
+
+
+def is_bundled(spec: str) -> bool:
+    return spec.startswith(BUNDLED)
+
+
+def bundled_path(kind: AssetKind, name: str) -> Path:
+    """The packaged file or folder of ``bundled:NAME``; a name that is not shipped is a ConfigError."""
+    folder, pattern = _LAYOUT[kind]
+    if not name or "/" in name or "\\" in name or name.startswith("."):
+        raise ConfigError(f"'{BUNDLED}{name}' is not a bundled {kind} name")
+    path = resources_dir() / folder / pattern.format(name=name)
+    if not path.exists():
+        raise ConfigError(f"no bundled {kind} named '{name}' (known: {', '.join(bundled_names(kind)) or 'none'})")
+    return path
+
+
+def bundled_names(kind: AssetKind) -> list[str]:
+    folder, pattern = _LAYOUT[kind]
+    root = resources_dir() / folder
+    if not root.is_dir():
+        return []
+    if pattern.startswith("{name}/"):
+        inner = pattern.removeprefix("{name}/")
+        return sorted(p.name for p in root.iterdir() if (p / inner).exists())
+    suffix = pattern.removeprefix("{name}")
+    return sorted(p.name.removesuffix(suffix) for p in root.iterdir() if p.name.endswith(suffix))
+
+
+def resolve_asset(kind: AssetKind, spec: str | Path, base_dir: Path | None = None) -> Path:
+    """``bundled:NAME`` → the packaged path; anything else → a path relative to ``base_dir`` (if given)."""
+    if is_bundled(str(spec)):
+        return bundled_path(kind, str(spec).removeprefix(BUNDLED))
+    path = Path(os.path.expanduser(spec))
+    return path if path.is_absolute() or base_dir is None else (base_dir / path).resolve()

@@ -1,0 +1,92 @@
+"""``kgbuild query``, ``stats`` and ``export``: read the stored graph."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from kgbuild.cli._common import app, console, fail, user_errors
+from kgbuild.cli._options import with_store_options
+from kgbuild.config import PipelineConfig
+from kgbuild.workflows.graph_ops import export_graph, graph_stats, run_query
+
+
+@app.command()
+@with_store_options
+def query(
+    cypher: Annotated[str, typer.Argument(help="a Cypher query; pass values with --param, never inline")],
+    param: Annotated[list[str] | None, typer.Option("--param", help="query parameter key=value (JSON value)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON lines instead of a table")] = False,
+    write: Annotated[bool, typer.Option("--write", help="allow clauses that modify the graph")] = False,
+    *,
+    config: PipelineConfig,
+) -> None:
+    """Run a Cypher query against the graph (read-only unless --write)."""
+    params = parse_params(param or [])
+    with user_errors():
+        result = run_query(config, cypher, params, write=write)
+    if as_json:
+        for row in result.rows:
+            console.print_json(json.dumps(dict(zip(result.columns, row, strict=True)), ensure_ascii=False, default=str))
+        return
+    table = Table(*result.columns)
+    for row in result.rows:
+        table.add_row(*[_cell(v) for v in row])
+    console.print(table)
+    console.print(f"{len(result.rows)} row(s)")
+
+
+def parse_params(params: list[str]) -> dict[str, Any]:
+    """``key=value`` pairs; a value is read as JSON (numbers, booleans, lists), else kept as a string."""
+    parsed: dict[str, Any] = {}
+    for item in params:
+        if "=" not in item:
+            raise fail(f"--param takes key=value, got {item!r}")
+        key, raw = item.split("=", 1)
+        try:
+            parsed[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            parsed[key] = raw
+    return parsed
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, dict | list):
+        text = json.dumps(value, ensure_ascii=False, default=str)
+        return text if len(text) <= 200 else text[:197] + "..."
+    return str(value)
+
+
+@app.command()
+@with_store_options
+def stats(*, config: PipelineConfig) -> None:
+    """Counts by node label and relationship type."""
+    with user_errors():
+        counts = graph_stats(config)
+    table = Table("kind", "name", "count")
+    for label, count in sorted(counts.nodes.items()):
+        table.add_row("node", label, str(count))
+    for rel_type, count in sorted(counts.relationships.items()):
+        table.add_row("relationship", rel_type, str(count))
+    console.print(table)
+
+
+@app.command()
+@with_store_options
+def export(
+    out: Annotated[Path, typer.Argument(help="output file")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="graphml or jsonl")] = "jsonl",
+    *,
+    config: PipelineConfig,
+) -> None:
+    """Export every triple with its provenance: GraphML (networkx) or JSONL."""
+    if fmt not in ("graphml", "jsonl"):
+        raise fail(f"--format must be graphml or jsonl, not {fmt!r}")
+    with user_errors():
+        count = export_graph(config, out, "jsonl" if fmt == "jsonl" else "graphml")
+    unit = "triples" if fmt == "jsonl" else "relationships"
+    console.print(f"wrote {count} {unit} to {out}")

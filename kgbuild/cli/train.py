@@ -1,0 +1,35 @@
+"""``kgbuild train``: LoRA-fine-tune the RAG generator from a pipeline's training section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import TextColumn
+
+from kgbuild.cli._common import app, configure_logging, console, progress_bar, user_errors
+from kgbuild.cli._options import load_config
+from kgbuild.workflows.train import run_training
+
+
+@app.command()
+def train(
+    pipeline: Annotated[Path, typer.Option("--pipeline", "-p", help="pipeline YAML with a 'training' section")],
+    max_steps: Annotated[int | None, typer.Option("--max-steps", help="stop after this many optimiser steps")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="train on at most this many examples")] = None,
+    no_eval: Annotated[bool, typer.Option("--no-eval", help="skip the dev evaluation at the end")] = False,
+) -> None:
+    """LoRA-fine-tune the RAG generator; resumes from the last checkpoint after an interruption."""
+    configure_logging()
+    config = load_config(pipeline)
+    with user_errors(), progress_bar(TextColumn("loss {task.fields[loss]}")) as bar:
+        task = bar.add_task("train", total=None, loss="-")
+
+        def on_step(step: int, total: int, loss: float) -> None:
+            bar.update(task, completed=step, total=total, loss=f"{loss:.4f}")
+
+        result = run_training(config, max_steps=max_steps, limit=limit, evaluate_dev=not no_eval, on_step=on_step)
+    console.print(f"artefact written to {result.output}")
+    if result.headline:
+        console.print(result.headline)

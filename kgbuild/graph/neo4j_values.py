@@ -1,0 +1,74 @@
+"""Neo4j values for users and logs: write counters, driver types as plain data, safe messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+
+@dataclass
+class WriteCounters:
+    """Committed write counts from the driver's result summaries; a rerun of the same data adds none."""
+
+    nodes_created: int = 0
+    nodes_deleted: int = 0
+    relationships_created: int = 0
+    relationships_deleted: int = 0
+    properties_set: int = 0
+
+    def add(self, other: Any) -> None:
+        for item in fields(self):
+            setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
+
+    def since(self, before: WriteCounters) -> WriteCounters:
+        """What was written after ``before`` (a ``copy()`` taken earlier) was taken."""
+        return WriteCounters(**{item.name: getattr(self, item.name) - getattr(before, item.name)
+                                for item in fields(self)})
+
+    def copy(self) -> WriteCounters:
+        return WriteCounters(**{item.name: getattr(self, item.name) for item in fields(self)})
+
+
+def safe_uri(uri: str) -> str:
+    """The URI without any ``user:password@`` part, fit for messages and logs."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return "<invalid URI>"
+    if "@" not in parts.netloc:
+        return uri
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def one_line(exc: BaseException) -> str:
+    """A driver error's message on one line, at most 300 characters."""
+    message = getattr(exc, "message", None) or str(exc)
+    return " ".join(str(message).split())[:300]
+
+
+def plain(value: Any) -> Any:
+    """Driver graph types → JSON-friendly values.
+
+    A node becomes its properties plus ``_label``; a relationship its properties plus ``type`` and
+    ``_label`` (the key the embedded store uses, so both stores print the same); a path its nodes
+    and relationships; temporal values their ISO text.
+    """
+    from neo4j.graph import Node, Path, Relationship
+    from neo4j.spatial import Point
+
+    if isinstance(value, Node):
+        return {**{k: plain(v) for k, v in value.items()}, "_label": next(iter(sorted(value.labels)), None)}
+    if isinstance(value, Relationship):
+        return {**{k: plain(v) for k, v in value.items()}, "type": value.type, "_label": value.type}
+    if isinstance(value, Path):
+        return {"nodes": [plain(n) for n in value.nodes], "relationships": [plain(r) for r in value.relationships]}
+    if isinstance(value, Point):
+        return {"srid": value.srid, "coordinates": list(value)}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if hasattr(value, "iso_format"):
+        return value.iso_format()
+    return value

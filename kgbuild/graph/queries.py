@@ -1,0 +1,52 @@
+"""Cypher shared by the embedded (LadybugDB) and Neo4j stores.
+
+Every value travels as a parameter. The only text ever pasted into a statement is a relationship
+type, passed in by the store already fit for its dialect: a schema-derived identifier (checked in
+Neo4j, backtick-quoted in Ladybug). Edge rows carry ``h`` and ``t`` (entity keys) and, for the
+property setters, the fields of :func:`kgbuild.graph.store.edge_properties`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kgbuild.graph.store import DocumentRecord
+
+NODE_LABELS = ("Document", "Entity")
+MERGE_ENTITIES = (
+    "UNWIND $rows AS row MERGE (e:Entity {key: row.key}) "
+    "ON CREATE SET e.name = row.name, e.type = row.type"
+)
+SET_EDGE_PROPERTIES = (
+    "SET r.confidence = row.confidence, r.model = row.model, r.support = row.support, "
+    "r.doc_ids = row.doc_ids, r.evidence = row.evidence"
+)
+MERGE_DOCUMENT = "MERGE (d:Document {id: $id}) SET d.path = $path, d.hash = $hash"
+
+
+def document_params(document: DocumentRecord) -> dict[str, Any]:
+    """The parameters of :data:`MERGE_DOCUMENT`."""
+    return {"id": document.id, "path": document.path, "hash": document.hash}
+
+
+def match_edges(rel: str) -> str:
+    """Bind ``r`` to the existing ``rel`` edge of each row's (h, t); rows without one drop out."""
+    return f"UNWIND $rows AS row MATCH (h:Entity {{key: row.h}})-[r:{rel}]->(t:Entity {{key: row.t}}) "
+
+
+def merge_edges(rel: str) -> str:
+    """Bind ``r`` to the ``rel`` edge of each row's (h, t), creating it when missing (both ends must exist).
+
+    Nodes are matched first and the edge merged second: chained ``MERGE (h)…MERGE (t)…MERGE (h)-[]->(t)``
+    misattaches edges in Kùzu-family engines."""
+    return f"UNWIND $rows AS row MATCH (h:Entity {{key: row.h}}), (t:Entity {{key: row.t}}) MERGE (h)-[r:{rel}]->(t) "
+
+
+def set_edges(rel: str) -> str:
+    """Merge each row's edge and set all its properties from the row."""
+    return merge_edges(rel) + SET_EDGE_PROPERTIES
+
+
+def update_edges(rel: str) -> str:
+    """Set all properties of each row's existing edge from the row."""
+    return match_edges(rel) + SET_EDGE_PROPERTIES
