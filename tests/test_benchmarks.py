@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kgbuild.bench import neo4j_load
@@ -19,3 +21,47 @@ def test_neo4j_load_benchmark_small(neo4j_config: Neo4jConfig, monkeypatch: pyte
     assert result["nodes"] == result["distinct_entities"]
     assert result["rerun_created_nodes"] == result["rerun_created_relationships"] == result["rerun_properties_set"] == 0
     assert result["first_load_rels_per_s"] > 0 and result["last_10pct_rels_per_s"] > 0
+
+
+def test_free_text_maps_back_to_a_label() -> None:
+    from kgbuild.bench.labelling import text_to_label
+
+    labels = ["works_for", "works_for_free", "no_relation"]
+    assert text_to_label(" works_for\nmore", labels, "no_relation") == "works_for"
+    assert text_to_label(" works_for_free.", labels, "no_relation") == "works_for_free"
+    assert text_to_label("I think it is works_for", labels, "no_relation") == "no_relation"
+    assert text_to_label("", labels, "no_relation") == "no_relation"
+
+
+def test_conll04_bench_set_keeps_whole_sentences() -> None:
+    from kgbuild.bench.labelling import whole_sentences
+    from kgbuild.types import CandidatePair, Mention
+
+    def pair(text: str) -> CandidatePair:
+        return CandidatePair(text, Mention("a", "X", 0, 1), Mention("b", "Y", 2, 3))
+
+    pairs = [pair("s1"), pair("s1"), pair("s2"), pair("s3"), pair("s3"), pair("s3")]
+    assert [p.text for p in whole_sentences(pairs, 3)] == ["s1", "s1", "s2"]
+    assert len(whole_sentences(pairs, 4)) == 6
+
+
+def test_generated_bench_corpus_is_seeded(tmp_path: Path) -> None:
+    from kgbuild.bench.ingest import generate
+
+    first, second = generate(tmp_path / "a", 5), generate(tmp_path / "b", 5)
+    names = sorted(p.name for p in first.iterdir())
+    assert len(names) == 5 and names == sorted(p.name for p in second.iterdir())
+    assert all((first / n).read_text() == (second / n).read_text() for n in names)
+
+
+def test_approximate_index_finds_the_exact_neighbours(tmp_path: Path) -> None:
+    import numpy as np
+
+    from kgbuild.bench.retrieval import unit_vectors
+    from kgbuild.relations.retrieval import build_index
+
+    bank, probes = unit_vectors(2000, 1), unit_vectors(20, 2)
+    _, exact = build_index(bank, approximate=False).search(probes, 3)
+    _, approx = build_index(bank, approximate=True).search(probes, 3)
+    recall = np.mean([len(set(a) & set(b)) / 3 for a, b in zip(exact, approx, strict=True)])
+    assert recall >= 0.9

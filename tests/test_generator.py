@@ -15,14 +15,19 @@ import torch
 from kgbuild.relations.encoding import label_token_ids
 from kgbuild.relations.label_tree import LabelTree
 from kgbuild.relations.models import LoadedModel
+from kgbuild.relations.prompt import PairPrompt
 from kgbuild.relations.scorer import LabelScorer
 
 LABELS = ["works_for", "works_at", "lives_in", "located_in", "kill", "no_relation"]
 STATIC = "Relation types: works_for, works_at, lives_in, located_in, kill, no_relation.\n"
+ANN = "Query sentence: Ann works for Acme in Paris.\n"
 DYNAMIC = [
-    "Query sentence: Ann works for Acme.\nHead: Ann (PERSON)\nTail: Acme (ORG)\nRelation:",
-    "Query sentence: Bob, who lives in a town called Springfield, spoke.\nHead: Bob\nTail: Springfield\nRelation:",
-    "Tiny.\nRelation:",
+    PairPrompt(ANN, "Head: Ann (PERSON)\nTail: Acme (ORG)\nRelation:"),
+    PairPrompt("Query sentence: Bob, who lives in a town called Springfield, spoke.\n",
+               "Head: Bob\nTail: Springfield\nRelation:"),
+    PairPrompt(ANN, "Head: Acme (ORG)\nTail: Paris (GPE)\nRelation:"),
+    PairPrompt("", "Tiny.\nRelation:"),
+    PairPrompt(ANN, "Head: Ann (PERSON)\nTail: Paris (GPE)\nRelation:"),
 ]
 
 
@@ -58,10 +63,16 @@ def tiny_seq2seq(minilm_tokenizer: Any) -> LoadedModel:
     return LoadedModel(model=model, tokenizer=tok, kind="seq2seq", model_id="tiny-encdec")
 
 
-def brute_force_causal(loaded: LoadedModel, dynamic: str) -> torch.Tensor:
+def prompt_ids(tok: Any, prompt: PairPrompt) -> list[int]:
+    """The layout's tokens: static, sentence part and pair part, each tokenised on its own."""
+    return [token for text in (STATIC, prompt.sentence, prompt.pair) for token in
+            tok(text, add_special_tokens=False).input_ids]
+
+
+def brute_force_causal(loaded: LoadedModel, dynamic: PairPrompt) -> torch.Tensor:
     """Score each label with one plain forward pass over the whole text (no cache, no trie)."""
     tok, model = loaded.tokenizer, loaded.model
-    prompt = tok(STATIC, add_special_tokens=False).input_ids + tok(dynamic, add_special_tokens=False).input_ids
+    prompt = prompt_ids(tok, dynamic)
     scores = []
     for label in label_token_ids(tok, LABELS):
         ids = torch.tensor([prompt + label])
@@ -71,9 +82,10 @@ def brute_force_causal(loaded: LoadedModel, dynamic: str) -> torch.Tensor:
     return torch.tensor(scores)
 
 
-def brute_force_seq2seq(loaded: LoadedModel, dynamic: str) -> torch.Tensor:
+def brute_force_seq2seq(loaded: LoadedModel, dynamic: PairPrompt) -> torch.Tensor:
     tok, model = loaded.tokenizer, loaded.model
-    enc = tok([STATIC + dynamic], return_tensors="pt")
+    ids = torch.tensor([[tok.cls_token_id, *prompt_ids(tok, dynamic), tok.sep_token_id]])
+    enc = type("Encoded", (), {"input_ids": ids, "attention_mask": torch.ones_like(ids)})
     scores = []
     for label in label_token_ids(tok, LABELS):
         decoder = torch.tensor([[tok.cls_token_id, *label[:-1]]])
@@ -97,7 +109,7 @@ def test_trie_shares_prefixes_and_keeps_every_label(minilm_tokenizer: Any) -> No
 @pytest.mark.parametrize("fixture,brute", [("tiny_causal", brute_force_causal), ("tiny_seq2seq", brute_force_seq2seq)])
 def test_scorer_matches_brute_force(request: pytest.FixtureRequest, fixture: str, brute: Any) -> None:
     loaded: LoadedModel = request.getfixturevalue(fixture)
-    scorer = LabelScorer(loaded, LABELS, STATIC)
+    scorer = LabelScorer(loaded, LABELS, STATIC, pairs_per_pass=2)  # ANN's three pairs take two passes
     batched = scorer.score(DYNAMIC)
     for row, text in enumerate(DYNAMIC):
         expected = torch.softmax(brute(loaded, text), dim=-1)
@@ -121,7 +133,7 @@ def test_allowed_labels_mask_and_confidence(tiny_causal: LoadedModel) -> None:
 
 def test_overlong_prompt_keeps_its_end(tiny_causal: LoadedModel) -> None:
     scorer = LabelScorer(tiny_causal, LABELS, STATIC, max_prompt_tokens=64)
-    long_text = "filler " * 500 + DYNAMIC[0]
+    long_text = PairPrompt("filler " * 500 + DYNAMIC[0].sentence, DYNAMIC[0].pair)
     result = scorer.score([long_text])
     assert len(result.best) == 1 and 0.0 < result.confidence[0] <= 1.0
 
@@ -131,3 +143,18 @@ def test_a_missing_adapter_is_named(tmp_path: Path) -> None:
 
     with pytest.raises(ModelLoadError, match="no adapter_config.json in .*absent"):
         attach_adapter(object(), str(tmp_path / "absent"))
+
+
+def test_pairs_share_their_sentence_and_scores_do_not_depend_on_company(tiny_causal: LoadedModel) -> None:
+    """Structure, not speed: one pass for a sentence, one per pack of pairs; the sentence is fed once."""
+    scorer = LabelScorer(tiny_causal, LABELS, STATIC, pairs_per_pass=2)
+    tok = tiny_causal.tokenizer
+    ann = [p for p in DYNAMIC if p.sentence == ANN]
+    alone = scorer.score(ann)
+    assert scorer.forward_passes == 1 + 2  # the sentence, then pairs 1-2 and pair 3
+    sentence_tokens = len(tok(ANN, add_special_tokens=False).input_ids)
+    pair_tokens = sum(len(tok(p.pair, add_special_tokens=False).input_ids) for p in ann)
+    assert scorer.tokens_fed == sentence_tokens + pair_tokens + len(ann) * scorer.tree.size
+    together = scorer.score(list(reversed(DYNAMIC)))  # other sentences around, another order
+    rows = [len(DYNAMIC) - 1 - DYNAMIC.index(p) for p in ann]
+    assert torch.equal(together.probabilities[rows], alone.probabilities)  # bit for bit

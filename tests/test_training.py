@@ -114,8 +114,9 @@ def test_train_save_load_eval_round_trip(tmp_path: Path, model: str, tiny_llama_
 
 def test_training_resumes_from_its_last_checkpoint(tmp_path: Path, tiny_llama_dir: Path) -> None:
     from kgbuild.relations.lora_trainer import LoRATrainer, TrainExample
+    from kgbuild.relations.prompt import PairPrompt
 
-    examples = [TrainExample(f"Query sentence: example {i}\nRelation:", i % 3) for i in range(12)]
+    examples = [TrainExample(PairPrompt(f"Query sentence: example {i}\n", "Relation:"), i % 3) for i in range(12)]
 
     def trainer() -> LoRATrainer:
         return LoRATrainer(str(tiny_llama_dir), "auto", ["a", "b", "c"], "Static prefix.\n", lora_r=4,
@@ -160,20 +161,20 @@ def test_causal_training_loss_equals_plain_full_sequence_loss(tiny_llama_dir: Pa
     """Cached prefix, left padding and label-only logits change nothing: same loss as one plain forward each."""
     import torch
 
-    from kgbuild.relations.encoding import fit_dynamic
     from kgbuild.relations.lora_trainer import LoRATrainer, TrainExample
+    from kgbuild.relations.prompt import PairPrompt
 
     static = "Static prefix: relation types a, bb, ccc.\n"
     trainer = LoRATrainer(str(tiny_llama_dir), "auto", ["a", "bb", "ccc"], static, lora_r=4, lora_alpha=8,
                           lora_dropout=0.0, target_modules=None, learning_rate=1e-3, max_prompt_tokens=40, seed=3)
-    batch = [TrainExample("Query: short one\nRelation:", 0),
-             TrainExample("Query: a much longer sentence that " + "goes on " * 30 + "\nRelation:", 2),
-             TrainExample("Query: middle length sentence here\nRelation:", 1)]
+    batch = [TrainExample(PairPrompt("Query: short one\n", "Relation:"), 0),
+             TrainExample(PairPrompt("Query: a much longer sentence that " + "goes on " * 30 + "\n", "Relation:"), 2),
+             TrainExample(PairPrompt("Query: middle length sentence here\n", "Head: x\nRelation:"), 1)]
     with torch.no_grad():
         fast = float(trainer.loss(batch))
-        tokenizer, total, count = trainer.loaded.tokenizer, 0.0, 0
-        for example, dynamic in zip(batch, fit_dynamic(tokenizer, [e.dynamic for e in batch], trainer.budget),
-                                    strict=True):
+        total, count = 0.0, 0
+        for example in batch:
+            dynamic = trainer.encode(example)
             label = trainer.label_ids[example.label_index]
             ids = torch.tensor([trainer.static_ids + dynamic + label])
             logp = torch.log_softmax(trainer.model(input_ids=ids).logits[0].float(), dim=-1)

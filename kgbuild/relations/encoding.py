@@ -78,11 +78,28 @@ def special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
     return [], []
 
 
-def fit_dynamic(tokenizer: Any, texts: Sequence[str], budget: int) -> list[list[int]]:
-    """Token ids of each dynamic prompt, keeping the end of an over-long one: the query, head and tail sit there.
+@dataclass
+class SentenceTokens:
+    """Token ids of one sentence part and of each of its pairs' parts, after the static prefix."""
 
-    Training and inference both call this, so they truncate identically."""
-    return [tokenizer(t, add_special_tokens=False).input_ids[-budget:] for t in texts]
+    sentence: list[int]
+    pairs: list[list[int]]
+
+    def row(self, pair: int) -> list[int]:
+        """The whole pair-dependent sequence of one pair, as a model sees it."""
+        return [*self.sentence, *self.pairs[pair]]
+
+
+def fit_sentence(tokenizer: Any, sentence: str, pairs: Sequence[str], budget: int) -> SentenceTokens:
+    """Token ids within ``budget`` for every pair: a pair part keeps its end (``Relation:`` sits there), and
+    the sentence part keeps its end (the query sentence sits there), leaving room for the longest pair part.
+
+    Training and inference both call this, so they tokenise and truncate identically. Parts are tokenised
+    separately; the bundled template splits them at a line break, where BPE tokenisers never merge."""
+    pair_ids = [tokenizer(text, add_special_tokens=False).input_ids[-budget:] for text in pairs]
+    room = budget - max(map(len, pair_ids), default=0)
+    sentence_ids = tokenizer(sentence, add_special_tokens=False).input_ids if room > 0 else []
+    return SentenceTokens(sentence_ids[-room:] if room > 0 else [], pair_ids)
 
 
 def seq2seq_batch(tokenizer: Any, static_ids: Sequence[int], dynamic: Sequence[Sequence[int]],

@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
 from kgbuild.config import PipelineConfig
 from kgbuild.relations.models import load_model
 from kgbuild.relations.rag_prompter import RagPrompter
@@ -25,7 +27,6 @@ class RelationExtractor:
     prompter: RagPrompter
     scorer: LabelScorer
     threshold: float
-    batch_size: int
     model_id: str
 
     @classmethod
@@ -33,34 +34,42 @@ class RelationExtractor:
         schema = config.load_schema()
         prompter = RagPrompter.from_config(config, schema, encoder=encoder)
         gen = config.generator
+        if gen.threads is not None:
+            torch.set_num_threads(gen.threads)  # process-wide, as torch has it
         adapter = config.adapter_spec()
         loaded = load_model(gen.model, kind=gen.kind, adapter=adapter, dtype=gen.dtype, load_in_4bit=gen.load_in_4bit)
-        scorer = LabelScorer(loaded, schema.all_labels, prompter.static, gen.max_prompt_tokens, gen.score)
+        scorer = LabelScorer(loaded, schema.all_labels, prompter.static, gen.max_prompt_tokens, gen.score,
+                             pairs_per_pass=gen.batch_size)
         model_id = gen.model if adapter is None else f"{gen.model}+{adapter_name(Path(adapter))}"
-        return cls(schema, prompter, scorer, gen.threshold, gen.batch_size, model_id)
+        return cls(schema, prompter, scorer, gen.threshold, model_id)
 
     def label(self, pairs: Sequence[CandidatePair],
               on_batch: Callable[[int], None] | None = None) -> list[LabelledPair]:
+        """Labels in input order. Pairs are scored a sentence at a time, so a pair's score never depends on
+        which other sentences are labelled in the same call (a resumed run gives the same confidences)."""
         labels = self.schema.all_labels
         index = {label: i for i, label in enumerate(labels)}
         no_rel = self.schema.no_relation
-        results: list[LabelledPair] = []
-        for start in range(0, len(pairs), self.batch_size):
-            batch = pairs[start:start + self.batch_size]
+        prompts = self.prompter.prompts(pairs)
+        sentences: dict[tuple[str, int, str], list[int]] = {}
+        for row, pair in enumerate(pairs):
+            sentences.setdefault((pair.doc_id, pair.sentence_index, pair.text), []).append(row)
+        results: dict[int, LabelledPair] = {}
+        for rows in sentences.values():
             permitted = [
-                [index[label] for label in self.schema.allowed_labels(p.head.type, p.tail.type)] + [index[no_rel]]
-                for p in batch
+                [index[label] for label in self.schema.allowed_labels(pairs[r].head.type, pairs[r].tail.type)]
+                + [index[no_rel]] for r in rows
             ]
-            scores = self.scorer.score(self.prompter.prompts(batch), permitted)
-            for row, pair in enumerate(batch):
-                label, confidence = labels[scores.best[row]], scores.confidence[row]
+            scores = self.scorer.score_sentence(prompts[rows[0]].sentence, [prompts[r].pair for r in rows], permitted)
+            for position, row in enumerate(rows):
+                label, confidence = labels[scores.best[position]], scores.confidence[position]
                 if label != no_rel and confidence < self.threshold:
                     label = no_rel
-                probabilities = {lab: float(scores.probabilities[row, i]) for i, lab in enumerate(labels)}
-                results.append(LabelledPair(pair, label, confidence, probabilities))
+                probabilities = {lab: float(scores.probabilities[position, i]) for i, lab in enumerate(labels)}
+                results[row] = LabelledPair(pairs[row], label, confidence, probabilities)
             if on_batch is not None:
-                on_batch(len(batch))
-        return results
+                on_batch(len(rows))
+        return [results[row] for row in range(len(pairs))]
 
 
 def adapter_name(adapter: Path) -> str:

@@ -27,6 +27,7 @@ import torch
 
 from kgbuild.relations import encoding
 from kgbuild.relations.models import LoadedModel, load_model
+from kgbuild.relations.prompt import PairPrompt
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def default_targets(model: Any, base_model: str) -> list[str] | None:
 
 @dataclass
 class TrainExample:
-    dynamic: str  # PromptBuilder.query(...) text
+    prompt: PairPrompt  # RagPrompter.prompts(...) for this example
     label_index: int
 
 
@@ -115,6 +116,11 @@ class LoRATrainer:
         self.trainable_parameters = sum(p.numel() for p in params)
 
     # -- one step -------------------------------------------------------------------------
+    def encode(self, example: TrainExample) -> list[int]:
+        """The example's pair-dependent tokens, tokenised and truncated exactly as the scorer does."""
+        prompt = example.prompt
+        return encoding.fit_sentence(self.loaded.tokenizer, prompt.sentence, [prompt.pair], self.budget).row(0)
+
     def loss(self, batch: Sequence[TrainExample]) -> torch.Tensor:
         if self.kind == "causal":
             return self._causal_loss(batch)
@@ -123,8 +129,8 @@ class LoRATrainer:
     def _causal_loss(self, batch: Sequence[TrainExample]) -> torch.Tensor:
         tokenizer, model = self.loaded.tokenizer, self.model
         sequences, targets = [], []
-        dynamics = encoding.fit_dynamic(tokenizer, [e.dynamic for e in batch], self.budget)
-        for example, dynamic in zip(batch, dynamics, strict=True):
+        for example in batch:
+            dynamic = self.encode(example)
             label = self.label_ids[example.label_index]
             sequences.append(dynamic + label)
             # targets[i] is the token logits[i] must predict: only the label tokens count.
@@ -144,7 +150,7 @@ class LoRATrainer:
     def _seq2seq_loss(self, batch: Sequence[TrainExample]) -> torch.Tensor:
         tokenizer, model = self.loaded.tokenizer, self.model
         pad = tokenizer.pad_token_id or 0
-        dynamic = encoding.fit_dynamic(tokenizer, [e.dynamic for e in batch], self.budget)
+        dynamic = [self.encode(e) for e in batch]
         input_ids, attention_mask = encoding.seq2seq_batch(tokenizer, self.static_ids, dynamic, pad)
         start = encoding.decoder_start_id(self.loaded.model)
         labels = [self.label_ids[e.label_index] for e in batch]

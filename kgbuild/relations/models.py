@@ -139,6 +139,25 @@ def resolve_model_path(spec: str) -> str:
     return spec
 
 
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX); elsewhere it is emulated and slow."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
+def resolve_dtype(dtype: str) -> torch.dtype:
+    """``auto``: bfloat16 on a GPU or on a CPU with native bfloat16, else float32.
+
+    On this project's CPU (AVX512-BF16) bfloat16 labels about 1.7x faster with dev quality within
+    0.2 points of float32 (docs/PERFORMANCE.md)."""
+    if dtype != "auto":
+        return getattr(torch, dtype)
+    return torch.bfloat16 if torch.cuda.is_available() or cpu_has_bf16() else torch.float32
+
+
 def load_model(
     spec: str,
     kind: Literal["auto", "causal", "seq2seq"] = "auto",
@@ -150,7 +169,11 @@ def load_model(
     """Load base model + tokenizer (+ optional peft adapter) in eval mode unless ``trainable``."""
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
 
-    torch_dtype = getattr(torch, dtype)
+    torch_dtype = resolve_dtype(dtype)
+    # An adapter for inference is merged into float32 weights first, then the whole model is cast once:
+    # merging in low precision would round the small LoRA update away, and a merged model runs faster.
+    merge = bool(adapter) and not trainable and not load_in_4bit
+    load_dtype = torch.float32 if merge else torch_dtype
     try:
         if spec == "minilm-encdec":
             model, tokenizer = _build_minilm_encdec()
@@ -161,7 +184,7 @@ def load_model(
             resolved_kind = kind if kind != "auto" else (
                 "seq2seq" if getattr(config, "is_encoder_decoder", False) else "causal"
             )
-            extra: dict[str, Any] = {"dtype": torch_dtype}
+            extra: dict[str, Any] = {"dtype": load_dtype}
             if load_in_4bit:
                 from transformers import BitsAndBytesConfig
 
@@ -175,6 +198,8 @@ def load_model(
         tokenizer.pad_token = tokenizer.eos_token
     if adapter:
         model = attach_adapter(model, adapter, trainable=trainable)
+    if merge:
+        model = model.merge_and_unload().to(torch_dtype)
     if not trainable:
         model.eval()
     return LoadedModel(model=model, tokenizer=tokenizer, kind=resolved_kind, model_id=spec)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kgbuild.config import PipelineConfig
-from kgbuild.relations.prompt import PromptBuilder, PromptTemplate
+from kgbuild.relations.prompt import PairPrompt, PromptBuilder, PromptTemplate
 from kgbuild.relations.retrieval import Retriever, SentenceEncoder
 from kgbuild.schema import RelationSchema
 from kgbuild.types import CandidatePair
@@ -41,11 +41,14 @@ class RagPrompter:
         """The pair-independent prefix whose KV cache the scorer computes once."""
         return self.builder.static
 
-    def prompts(self, pairs: Sequence[CandidatePair], exclude_same_text: bool = False) -> list[str]:
-        """The pair-dependent prompt text for each pair; ``exclude_same_text`` keeps a training example's
-        own sentence out of its retrieved examples."""
+    def prompts(self, pairs: Sequence[CandidatePair], exclude_same_text: bool = False) -> list[PairPrompt]:
+        """Each pair's prompt. Retrieval is keyed on the sentence, so pairs of one sentence share their
+        sentence part; ``exclude_same_text`` keeps a training example's own sentence out of its examples."""
+        sentences = list(dict.fromkeys(p.text for p in pairs))
         if self.retriever is not None:
-            examples = self.retriever.search([p.text for p in pairs], self.k, exclude_same_text)
+            found = self.retriever.search(sentences, self.k, exclude_same_text)
         else:
-            examples = [[] for _ in pairs]
-        return [self.builder.query(p, ex) for p, ex in zip(pairs, examples, strict=True)]
+            found = [[] for _ in sentences]
+        shared = {text: self.builder.sentence_part(text, examples)
+                  for text, examples in zip(sentences, found, strict=True)}
+        return [PairPrompt(shared[p.text], self.builder.pair_part(p)) for p in pairs]

@@ -24,6 +24,11 @@ from kgbuild.types import CandidatePair
 
 log = logging.getLogger(__name__)
 
+# Exact search stays sub-millisecond per query up to about this many examples on 2 cores
+# (python -m kgbuild.bench.retrieval; docs/PERFORMANCE.md); larger banks get an HNSW index.
+APPROXIMATE_ABOVE = 20_000
+HNSW_NEIGHBOURS, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 64
+
 
 def read_bank(path: Path) -> list[CandidatePair]:
     if not path.is_file():
@@ -108,6 +113,23 @@ class Retriever:
         return [found[s] for s in sentences]
 
 
+def build_index(vectors: np.ndarray, approximate: bool) -> Any:
+    """Exact inner-product search, or HNSW (approximate, logarithmic) for banks past ``APPROXIMATE_ABOVE``."""
+    import faiss
+
+    dimension = int(vectors.shape[1])
+    index: Any
+    if approximate:
+        index = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    else:
+        index = faiss.IndexFlatIP(dimension)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
 def bank_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -136,11 +158,9 @@ def load_or_build_index(bank: Path, examples: Sequence[CandidatePair], encoder: 
     log.info("building FAISS index for %s (%d examples) in %s", bank, len(examples), path)
     texts = [e.text for e in examples]
     unique = list(dict.fromkeys(texts))  # banks hold one line per pair: encode each sentence once
-    vectors = encoder.encode(unique)
+    vectors = encoder.encode(unique) if unique else np.zeros((0, encoder.dimension), dtype=np.float32)
     row = {text: i for i, text in enumerate(unique)}
-    index = faiss.IndexFlatIP(vectors.shape[1] if len(vectors) else encoder.dimension)
-    if len(vectors):
-        index.add(vectors[[row[t] for t in texts]])
+    index = build_index(vectors[[row[t] for t in texts]], approximate=len(texts) > APPROXIMATE_ABOVE)
     try:
         _atomic_write_index(index, path, {"bank_sha256": digest, "encoder": encoder.spec, "size": len(examples)})
     except OSError as exc:  # a read-only cache costs a rebuild next time, nothing else

@@ -3,9 +3,10 @@
 Nothing is generated freely, so the answer is always a valid label. Speed levers, all on by
 design because the forward pass is compute-bound on CPU:
 
-* the static prompt prefix is encoded once and its KV cache reused for every pair (causal);
-* labels are scored through one :class:`LabelTree`, one step per *shared* prefix, not per label;
-* pairs are batched (left-padded after the cached prefix, with explicit position ids).
+* the static prompt prefix is encoded once and its KV cache reused for every sentence (causal);
+* a sentence's retrieved examples and text are encoded once and shared by all its pairs;
+* labels are scored through one :class:`LabelTree`, one step per *shared* prefix, not per label,
+  in the same forward pass as the pair's own tokens.
 
 Each label is followed by EOS, so a label that is a prefix of another is still scored fairly.
 Confidence is the softmax over label scores (summed log-probabilities, or their mean).
@@ -16,21 +17,22 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
 from kgbuild.relations.encoding import (
+    PrefixKV,
     decoder_start_id,
     dynamic_budget,
     encode_prefix,
-    fit_dynamic,
+    fit_sentence,
     label_token_ids,
-    prefix_cache,
-    prefixed_batch,
     seq2seq_batch,
 )
 from kgbuild.relations.label_tree import LabelTree
 from kgbuild.relations.models import LoadedModel
+from kgbuild.relations.prompt import PairPrompt
 
 
 @dataclass
@@ -43,15 +45,23 @@ class LabelScores:
 
 
 class LabelScorer:
-    """Scores a fixed label set after ``static + dynamic`` prompts with one loaded model."""
+    """Scores a fixed label set after ``static + sentence part + pair part`` prompts with one loaded model.
+
+    Causal models, per sentence: one forward pass encodes the sentence part after the cached static
+    prefix; then each pass of up to ``pairs_per_pass`` pairs feeds every pair's tokens followed by its
+    own copy of the label tree, as one sequence whose attention mask keeps pairs apart (each sees the
+    prefix, the sentence and itself). Nothing is padded and the work for a sentence never depends on
+    other sentences, so a pair's score is the same whatever else is labelled with it.
+    """
 
     def __init__(self, loaded: LoadedModel, labels: Sequence[str], static_prefix: str,
-                 max_prompt_tokens: int = 768, score: str = "sum") -> None:
+                 max_prompt_tokens: int = 768, score: str = "sum", pairs_per_pass: int = 8) -> None:
         self.loaded = loaded
         self.labels = list(labels)
         self.static_prefix = static_prefix
         self.max_prompt_tokens = max_prompt_tokens
         self.mean = score == "mean"
+        self.pairs_per_pass = max(1, pairs_per_pass)
         tokenizer = loaded.tokenizer
         self.sequences = label_token_ids(tokenizer, self.labels)
         self.tree = LabelTree.build(self.sequences)
@@ -59,6 +69,8 @@ class LabelScorer:
         self._prefix_ids = tokenizer(static_prefix, add_special_tokens=False).input_ids
         self._prefix_kv = (encode_prefix(loaded.model, self._prefix_ids)
                            if loaded.kind == "causal" and self._prefix_ids else None)
+        self.forward_passes = 0  # counted for the structural test and the benchmarks
+        self.tokens_fed = 0
 
     @property
     def device(self) -> torch.device:
@@ -67,14 +79,24 @@ class LabelScorer:
     def dynamic_budget(self) -> int:
         return dynamic_budget(self.loaded.tokenizer, len(self._prefix_ids), self.max_prompt_tokens, self.loaded.kind)
 
-    @torch.no_grad()
-    def score(self, dynamic_texts: Sequence[str],
+    def score(self, prompts: Sequence[PairPrompt],
               permitted_labels: Sequence[Sequence[int]] | None = None) -> LabelScores:
-        """Label probabilities for each prompt; labels outside a row's ``permitted_labels`` get probability 0."""
-        if not dynamic_texts:
-            return LabelScores([], [], torch.zeros((0, len(self.labels))))
-        dynamic = fit_dynamic(self.loaded.tokenizer, dynamic_texts, self.dynamic_budget())
-        logp = self._score_causal(dynamic) if self.loaded.kind == "causal" else self._score_seq2seq(dynamic)
+        """Label probabilities for each prompt; pairs with the same sentence part are scored together."""
+        groups: dict[str, list[int]] = {}
+        for row, prompt in enumerate(prompts):
+            groups.setdefault(prompt.sentence, []).append(row)
+        logp = torch.zeros((len(prompts), len(self.labels)))
+        for sentence, rows in groups.items():
+            logp[rows] = self._log_scores(sentence, [prompts[row].pair for row in rows])
+        return self._decide(logp, permitted_labels)
+
+    def score_sentence(self, sentence: str, pairs: Sequence[str],
+                       permitted_labels: Sequence[Sequence[int]] | None = None) -> LabelScores:
+        """Label probabilities for the pairs of one sentence part."""
+        return self._decide(self._log_scores(sentence, pairs), permitted_labels)
+
+    def _decide(self, logp: torch.Tensor, permitted_labels: Sequence[Sequence[int]] | None) -> LabelScores:
+        """Labels outside a row's ``permitted_labels`` get probability 0; confidence is the softmax maximum."""
         if self.mean:
             logp = logp / self.lengths
         if permitted_labels is not None:
@@ -86,31 +108,75 @@ class LabelScorer:
         confidence, best = probabilities.max(dim=-1)
         return LabelScores(best.tolist(), confidence.tolist(), probabilities)
 
-    def _score_causal(self, dynamic: list[list[int]]) -> torch.Tensor:
-        """Two forward passes per batch: the dynamic prompt, then every tree node at once.
+    @torch.no_grad()
+    def _log_scores(self, sentence: str, pairs: Sequence[str]) -> torch.Tensor:
+        if not pairs:
+            return torch.zeros((0, len(self.labels)))
+        tokens = fit_sentence(self.loaded.tokenizer, sentence, pairs, self.dynamic_budget())
+        if any(not ids for ids in tokens.pairs):
+            raise ValueError("a pair part encodes to no tokens; the template's pair lines must not be empty")
+        if self.loaded.kind != "causal":
+            return torch.cat([self._score_seq2seq([tokens.row(i) for i in chunk])
+                              for chunk in _chunks(len(pairs), self.pairs_per_pass)])
+        context = self._encode_sentence(tokens.sentence)
+        return torch.cat([self._score_pairs(context, [tokens.pairs[i] for i in chunk])
+                          for chunk in _chunks(len(pairs), self.pairs_per_pass)])
 
-        The second pass feeds all tree nodes as one sequence with a tree-shaped 4D attention mask
-        (each node sees the prompt and its own ancestors), so shared label prefixes are computed once
-        and the KV cache is never copied per label.
-        """
-        model, device, tree = self.loaded.model, self.device, self.tree
-        inputs = prefixed_batch(dynamic, len(self._prefix_ids), self.loaded.tokenizer.pad_token_id or 0)
-        mask, positions, batch = inputs.attention_mask, inputs.positions, len(dynamic)
-        cache = prefix_cache(model, self._prefix_kv, batch)
-        out = model(input_ids=inputs.input_ids.to(device), attention_mask=mask.to(device),
-                    position_ids=positions.to(device), past_key_values=cache, use_cache=True,
-                    logits_to_keep=1)  # only the last position scores the labels' first tokens
-        first = torch.log_softmax(out.logits[:, -1].float(), dim=-1)  # [batch, vocab]
-        if tree.size == 0:
-            return first[:, tree.first_tokens].clone()
-        context = mask.to(torch.bool)[:, None, None, :].expand(batch, 1, tree.size, mask.shape[1])
-        sees = torch.cat([context, tree.visible[None, None].expand(batch, 1, -1, -1)], dim=-1)
-        dtype = next(model.parameters()).dtype
+    def _cache(self, kv: PrefixKV | None) -> Any:
+        """A fresh cache over ``kv`` (batch 1: the model appends by concatenation, so ``kv`` stays intact)."""
+        from transformers import DynamicCache
+
+        cache = DynamicCache(config=self.loaded.model.config)
+        for layer, (keys, values) in enumerate(kv or []):
+            cache.update(keys, values, layer)
+        return cache
+
+    def _forward(self, **inputs: Any) -> Any:
+        self.forward_passes += 1
+        self.tokens_fed += int(inputs["input_ids"].shape[-1])
+        return self.loaded.model(use_cache=True, **inputs)
+
+    def _encode_sentence(self, sentence: list[int]) -> tuple[PrefixKV | None, int]:
+        """Keys and values of static prefix + sentence part, and their length."""
+        start = len(self._prefix_ids)
+        if not sentence:
+            return self._prefix_kv, start
+        cache = self._cache(self._prefix_kv)
+        positions = torch.arange(start, start + len(sentence))[None]
+        self._forward(input_ids=torch.tensor([sentence], device=self.device), position_ids=positions.to(self.device),
+                      past_key_values=cache, logits_to_keep=1)
+        return [(layer.keys, layer.values) for layer in cache.layers], start + len(sentence)
+
+    def _score_pairs(self, context: tuple[PrefixKV | None, int], pairs: list[list[int]]) -> torch.Tensor:
+        """One pass for several pairs of one sentence: each pair's tokens, then its label tree."""
+        kv, context_len = context
+        tree, device = self.tree, self.device
+        ids: list[int] = []
+        positions: list[int] = []
+        blocks: list[tuple[int, int]] = []  # per pair: (start of its tokens, number of its tokens)
+        for pair in pairs:
+            blocks.append((len(ids), len(pair)))
+            ids += [*pair, *tree.tokens.tolist()]
+            positions += [context_len + i for i in range(len(pair))]
+            positions += (context_len + len(pair) - 1 + tree.depth).tolist()
+        sees = torch.zeros((len(ids), context_len + len(ids)), dtype=torch.bool)
+        sees[:, :context_len] = True
+        keep: list[int] = []
+        for start, length in blocks:
+            pair_cols = slice(context_len + start, context_len + start + length)
+            sees[start:start + length, pair_cols] = torch.ones((length, length), dtype=torch.bool).tril()
+            nodes = slice(start + length, start + length + tree.size)
+            sees[nodes, pair_cols] = True
+            sees[nodes, context_len + nodes.start:context_len + nodes.stop] = tree.visible
+            keep += [start + length - 1, *range(nodes.start, nodes.stop)]
+        dtype = next(self.loaded.model.parameters()).dtype
         additive = torch.zeros(sees.shape, dtype=dtype).masked_fill(~sees, torch.finfo(dtype).min)
-        node_positions = positions[:, -1:] + tree.depth[None, :]
-        out = model(input_ids=tree.tokens[None].expand(batch, -1).to(device), attention_mask=additive.to(device),
-                    position_ids=node_positions.to(device), past_key_values=cache, use_cache=True)
-        return tree.label_scores(first, torch.log_softmax(out.logits.float(), dim=-1))
+        out = self._forward(input_ids=torch.tensor([ids], device=device),
+                            attention_mask=additive[None, None].to(device),
+                            position_ids=torch.tensor([positions], device=device), past_key_values=self._cache(kv),
+                            logits_to_keep=torch.tensor(keep, device=device))
+        logp = torch.log_softmax(out.logits[0].float(), dim=-1).cpu().view(len(pairs), 1 + tree.size, -1)
+        return tree.label_scores(logp[:, 0], logp[:, 1:])
 
     def _score_seq2seq(self, dynamic: list[list[int]]) -> torch.Tensor:
         """Encode each prompt once, then decode the root and every tree node, one decoder pass per depth."""
@@ -137,3 +203,7 @@ class LabelScorer:
             members = [i for i, prefix in enumerate(tree.prefixes) if len(prefix) == depth]
             nodes[:, members] = next_token_logp([tree.prefixes[i] for i in members]).cpu()
         return tree.label_scores(first.cpu(), nodes)
+
+
+def _chunks(size: int, step: int) -> list[range]:
+    return [range(start, min(start + step, size)) for start in range(0, size, step)]

@@ -1,8 +1,9 @@
 """The ingest workflow: read → entities → pairs → labels → store, wired from a pipeline config.
 
-Documents are processed in small chunks and each is written in its own transaction as soon as
-it is labelled, so an interrupted run keeps every finished document and a re-run picks up
-the rest (finished ones are skipped as unchanged).
+Documents stream through in chunks of ``CHUNK_DOCUMENTS``: read, annotated, labelled and written
+before the next chunk is read, so memory stays flat however large the folder. Each document is
+written in its own transaction as soon as it is labelled, so an interrupted run keeps every
+finished document and a re-run picks up the rest (finished ones are skipped as unchanged).
 """
 
 from __future__ import annotations
@@ -99,40 +100,50 @@ class Ingestor:
             raise InputError(f"input folder not found: {root}")
         store.ensure_schema(self.schema)
         stored = store.documents()
-        stored_ids = {record.id: record for record in stored.values()}
         paths = list(discover(root, self.config.reader.extensions, self.config.reader.recursive))
         summary.files = len(paths)
         hooks.on_files(len(paths))
-        pending: list[tuple[Document, DocumentRecord | None]] = []
-        seen_ids: dict[str, str] = {}
-        with summary.timed("read"):
-            for path in paths:
-                result = read_document(path, self.config.reader.max_bytes)
-                if result.problem is not None:
-                    (summary.skipped if result.problem.kind == "skipped" else summary.failed).append(result.problem)
-                    hooks.on_file_done(str(path))
-                    continue
-                document = result.document
-                assert document is not None
-                summary.read += 1
-                previous = stored.get(document.path)
-                duplicate_of = seen_ids.get(document.id) or (
-                    stored_ids[document.id].path
-                    if document.id in stored_ids and stored_ids[document.id].path != document.path
-                    else None
-                )
-                if previous is not None and previous.hash == document.hash:
-                    summary.unchanged += 1
-                    hooks.on_file_done(str(path))
-                elif duplicate_of is not None:
-                    summary.skipped.append(FileProblem(str(path), f"same content as {duplicate_of}", "skipped"))
-                    hooks.on_file_done(str(path))
-                else:
-                    seen_ids[document.id] = document.path
-                    pending.append((document, previous))
-        for start in range(0, len(pending), CHUNK_DOCUMENTS):
-            self._ingest_chunk(pending[start:start + CHUNK_DOCUMENTS], store, summary, hooks)
+        chunk: list[tuple[Document, DocumentRecord | None]] = []
+        for item in self._new_documents(paths, stored, summary, hooks):
+            chunk.append(item)
+            if len(chunk) == CHUNK_DOCUMENTS:
+                self._ingest_chunk(chunk, store, summary, hooks)
+                chunk = []
+        if chunk:
+            self._ingest_chunk(chunk, store, summary, hooks)
         return summary
+
+    def _new_documents(self, paths: list[Path], stored: dict[str, DocumentRecord], summary: IngestSummary,
+                       hooks: IngestHooks) -> Iterator[tuple[Document, DocumentRecord | None]]:
+        """Read files one at a time and yield those to (re)label with their stored version, so memory holds
+        one chunk of documents, never the folder. Problems, unchanged files and duplicates are tallied here."""
+        stored_ids = {record.id: record for record in stored.values()}
+        seen_ids: dict[str, str] = {}
+        for path in paths:
+            with summary.timed("read"):
+                result = read_document(path, self.config.reader.max_bytes)
+            if result.problem is not None:
+                (summary.skipped if result.problem.kind == "skipped" else summary.failed).append(result.problem)
+                hooks.on_file_done(str(path))
+                continue
+            document = result.document
+            assert document is not None
+            summary.read += 1
+            previous = stored.get(document.path)
+            duplicate_of = seen_ids.get(document.id) or (
+                stored_ids[document.id].path
+                if document.id in stored_ids and stored_ids[document.id].path != document.path
+                else None
+            )
+            if previous is not None and previous.hash == document.hash:
+                summary.unchanged += 1
+                hooks.on_file_done(str(path))
+            elif duplicate_of is not None:
+                summary.skipped.append(FileProblem(str(path), f"same content as {duplicate_of}", "skipped"))
+                hooks.on_file_done(str(path))
+            else:
+                seen_ids[document.id] = document.path
+                yield document, previous
 
     def _ingest_chunk(self, chunk: list[tuple[Document, DocumentRecord | None]], store: GraphStore,
                       summary: IngestSummary, hooks: IngestHooks) -> None:

@@ -70,7 +70,7 @@ def run_training(config: PipelineConfig, *, max_steps: int | None = None, limit:
         gen.model, gen.kind, schema.all_labels, prompter.static, lora_r=training.lora_r,
         lora_alpha=training.lora_alpha, lora_dropout=training.lora_dropout, target_modules=training.target_modules,
         learning_rate=training.learning_rate, max_prompt_tokens=gen.max_prompt_tokens, seed=training.seed,
-        dtype=gen.dtype,
+        dtype="float32" if gen.dtype == "auto" else gen.dtype,
     )
     state = trainer.train(
         examples, batch_size=training.batch_size, grad_accumulation=training.grad_accumulation,
