@@ -31,6 +31,7 @@ class ReaderConfig(_Section):
     extensions: list[str] = [".txt", ".md", ".html", ".htm", ".pdf"]
     max_bytes: int = Field(default=20_000_000, gt=0, description="files larger than this are skipped")
     recursive: bool = True
+    follow_links: bool = Field(default=False, description="read symbolic links that lead out of the input folder")
 
 
 class EntitiesConfig(_Section):
@@ -69,6 +70,8 @@ class Neo4jConfig(_Section):
     password: SecretStr | None = None
     database: str = "neo4j"
     batch_size: int = Field(default=1000, gt=0)
+    retry_seconds: float = Field(default=30.0, ge=0.0,
+                                 description="how long a write is retried while the server is unreachable")
 
     def resolved(self) -> Neo4jConfig:
         """Environment variables override the file, so credentials need not live in YAML."""

@@ -110,3 +110,52 @@ def triple_batches(draw: st.DrawFn, labels: list[str]) -> list[Triple]:
     ))
     duplicates = draw(st.lists(st.sampled_from(base), max_size=4))
     return base + duplicates
+
+
+# Read-only guard cases: lexed queries that must be refused, and read queries that must pass.
+GUARD_ATTACKS = [
+    # no word boundary between a number and a keyword, yet the database reads two tokens
+    "UNWIND [1] AS x WITH x WHERE x = 1LOAD FROM '/etc/passwd' (file_format='csv', delim=':', header=false) RETURN *",
+    "MATCH (n) WITH n LIMIT 1 1LOAD CSV FROM 'file:///etc/passwd' AS l RETURN l",
+    # table functions and procedures
+    "CALL READ_CSV_SERIAL('/etc/hostname') RETURN *",
+    "CALL READ_NPY('/etc/hostname') RETURN *",
+    "CALL READ_PARQUET('/etc/hostname') RETURN *",
+    "CALL dbms.components()",
+    "CALL apoc.load.json('file:///etc/passwd')",
+    "MATCH (n) CALL { WITH n SET n.x = 1 } RETURN n",
+    "MATCH (n) CALL db.createLabel('X') RETURN n",
+    "LOAD CSV FROM 'file:///etc/passwd' AS line RETURN line",
+    "COPY Entity FROM '/tmp/x.csv'",
+    # writes hidden by case, comments, odd white space or a second statement
+    "match (n) // comment\n detach delete n",
+    "MATCH (n)/**/DELETE n",
+    "MATCH (n) DELETE/* x */n",
+    "MATCH (n)\u00a0SET n.name = 'x'",
+    "MATCH (n) RETURN n; MATCH (m) DELETE m",
+    "MATCH (n) RETURN n; LOAD FROM '/etc/passwd' RETURN *",
+    "MATCH (n) FOREACH (x IN [1] | CREATE (:X))",
+    "MATCH (n) MERGE (m:X) RETURN m",
+    "MATCH (n) INSERT (:X)",
+    # anything that does not start as a read query
+    "CREATE (n)",
+    "EXPLAIN CREATE (n)",
+    "SHOW DATABASES",
+    "USE system MATCH (n) RETURN n",
+    "",
+    "   // only a comment",
+]
+
+GUARD_READS = [
+    "MATCH (n:Entity) RETURN n.name AS set",
+    "MATCH (n:Entity) RETURN n.name AS `delete`",
+    "MATCH (n) WHERE n.name = 'CREATE (x); LOAD FROM /etc/passwd' RETURN n.name // DELETE",
+    "MATCH (n) /* CALL db.x() */ RETURN n",
+    "RETURN {set: 1, load: 2, call: 3} AS m",
+    "MATCH (n) RETURN n.delete, n.create",
+    "MATCH (n:Create)-[r:LOAD]->(m) RETURN count(*)",
+    "OPTIONAL MATCH (n) WITH n UNWIND [1, 2] AS x RETURN x ORDER BY x DESC SKIP 0 LIMIT 5;",
+    "MATCH (a)-[r]->(b) RETURN a.name, label(r) AS relation UNION MATCH (a) RETURN a.name, 'x' AS relation",
+    "MATCH (e:Entity) WHERE e.type = $t RETURN count(e) AS n",
+    'MATCH (n) WHERE n.name = "it\\"s; CALL" RETURN n',
+]

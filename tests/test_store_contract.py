@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from graph_cases import (
+    GUARD_ATTACKS,
     HOSTILE_NAMES,
     LABELS,
     SCHEMA,
@@ -188,6 +189,23 @@ def test_query_refuses_writes_without_flag(store: GraphStore, cypher: str) -> No
     with pytest.raises(ReadOnlyQueryError, match="--write"):
         store.query(cypher)
     assert stored(store) == before
+
+
+@pytest.mark.parametrize("cypher", GUARD_ATTACKS)
+def test_guard_attacks_are_refused_before_the_database(store: GraphStore, cypher: str) -> None:
+    """The attack list of test_cypher_guard on a real database: refused, nothing read, nothing changed
+    (LadybugDB's read-only mode alone lets LOAD FROM read host files, and READ_CSV_SERIAL crashes it)."""
+    store.write_triples([make_triple("Ann", "works_for", "Acme")])
+    before = snapshot(store)
+    with pytest.raises(ReadOnlyQueryError, match="--write"):
+        store.query(cypher)
+    assert snapshot(store) == before
+
+
+def test_aliases_named_like_keywords_are_read_queries(store: GraphStore) -> None:
+    store.write_triples([make_triple("Ann", "works_for", "Acme")])
+    rows = store.query("MATCH (e:Entity) WHERE e.name = $n RETURN e.name AS set", {"n": "Ann"}).rows
+    assert rows == [["Ann"]]
 
 
 def test_strings_in_query_are_not_mistaken_for_writes(store: GraphStore) -> None:

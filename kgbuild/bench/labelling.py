@@ -47,7 +47,7 @@ def docs_pairs(config: PipelineConfig, folder: Path = REPO / "examples" / "docs"
 
     entities, schema = config.entities, config.load_schema()
     documents = [read_document(p, config.reader.max_bytes).document
-                 for p in discover(folder, config.reader.extensions, True)]
+                 for p in discover(folder, config.reader.extensions, True).files]
     annotator = SentenceAnnotator(load_spacy(entities.spacy_model), entities.max_sentence_chars,
                                   entities.batch_size, entities.segment_chars)
     return [pair for _, sentences in annotator.annotate(d for d in documents if d is not None)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from kgbuild.errors import KgbuildError
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Build a knowledge graph from a folder of documents, query it, train and evaluate the "
@@ -21,9 +24,25 @@ console = Console()
 err = Console(stderr=True)
 
 
+def visible(value: object) -> str:
+    """``value`` as text whose control characters are shown, never sent: ESC becomes ``\\x1b``."""
+    return _CONTROL.sub(_escaped, str(value))
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def plain(value: object) -> Text:
+    """Document text for a table cell or a line: never read as markup, control characters made visible."""
+    return Text(visible(value))
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print one error line (never wrapped, never read as markup) and return the exit to raise."""
-    err.print(f"[bold red]error:[/] {escape(' '.join(message.split()))}", highlight=False, soft_wrap=True)
+    err.print(Text.assemble(("error:", "bold red"), " ", visible(" ".join(message.split()))), highlight=False,
+              soft_wrap=True)
     return typer.Exit(code)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from kgbuild.cli._common import app, console, fail, user_errors
+from kgbuild.cli._common import app, console, fail, plain, user_errors
 from kgbuild.cli._options import with_store_options
 from kgbuild.config import PipelineConfig
 from kgbuild.workflows.graph_ops import export_graph, graph_stats, run_query
@@ -29,15 +30,21 @@ def query(
     params = parse_params(param or [])
     with user_errors():
         result = run_query(config, cypher, params, write=write)
-    if as_json:
+    if as_json:  # one compact object per line; no raw control, line-separator or bidi character reaches stdout
         for row in result.rows:
-            console.print_json(json.dumps(dict(zip(result.columns, row, strict=True)), ensure_ascii=False, default=str))
+            line = json.dumps(dict(zip(result.columns, row, strict=True)), ensure_ascii=False, default=str)
+            typer.echo(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", line))
         return
-    table = Table(*result.columns)
+    table = Table()
+    for column in result.columns:
+        table.add_column(plain(column))
     for row in result.rows:
-        table.add_row(*[_cell(v) for v in row])
+        table.add_row(*[plain(_cell(v)) for v in row])
     console.print(table)
     console.print(f"{len(result.rows)} row(s)")
+
+
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def parse_params(params: list[str]) -> dict[str, Any]:
@@ -69,9 +76,9 @@ def stats(*, config: PipelineConfig) -> None:
         counts = graph_stats(config)
     table = Table("kind", "name", "count")
     for label, count in sorted(counts.nodes.items()):
-        table.add_row("node", label, str(count))
+        table.add_row("node", plain(label), str(count))
     for rel_type, count in sorted(counts.relationships.items()):
-        table.add_row("relationship", rel_type, str(count))
+        table.add_row("relationship", plain(rel_type), str(count))
     console.print(table)
 
 
@@ -89,4 +96,4 @@ def export(
     with user_errors():
         count = export_graph(config, out, "jsonl" if fmt == "jsonl" else "graphml")
     unit = "triples" if fmt == "jsonl" else "relationships"
-    console.print(f"wrote {count} {unit} to {out}")
+    console.print(plain(f"wrote {count} {unit} to {out}"))

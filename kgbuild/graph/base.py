@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kgbuild.graph.cypher_guard import read_only_violation
 from kgbuild.graph.store import (
     DocumentRecord,
     EdgeKey,
@@ -21,7 +22,6 @@ from kgbuild.graph.store import (
     ReadOnlyQueryError,
     StoreError,
     group_triples,
-    write_clause_in,
 )
 from kgbuild.schema import RelationSchema
 from kgbuild.types import Entity, Evidence, Triple
@@ -134,9 +134,9 @@ class BaseGraphStore(ABC):
 
 
 def refuse_write_clause(cypher: str) -> None:
-    """Raise :class:`ReadOnlyQueryError` if ``cypher`` has a write keyword outside strings and comments."""
-    clause = write_clause_in(cypher)
-    if clause:
+    """Raise :class:`ReadOnlyQueryError` unless ``cypher`` is a plain read query (see :mod:`cypher_guard`)."""
+    reason = read_only_violation(cypher)
+    if reason:
         raise ReadOnlyQueryError(
-            f"query contains the write clause {clause}; `kgbuild query` is read-only unless --write is given"
+            f"query refused: {reason}; `kgbuild query` is read-only unless --write is given"
         )

@@ -42,6 +42,7 @@ from kgbuild.types import Evidence, Triple
 log = logging.getLogger(__name__)
 
 MIN_MAJOR_VERSION = 5
+BOLT_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 _IDENTIFIER = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _SCHEMA_STATEMENTS = (
     "CREATE CONSTRAINT kgbuild_entity_key IF NOT EXISTS FOR (e:Entity) REQUIRE e.key IS UNIQUE",
@@ -94,10 +95,15 @@ class Neo4jStore(BaseGraphStore):
         uri = safe_uri(config.uri)
         where = f"{uri} (database {config.database!r})"
         password = config.password.get_secret_value() if config.password is not None else ""
+        scheme = config.uri.split("://", 1)[0].lower() if "://" in config.uri else ""
+        if scheme not in BOLT_SCHEMES:
+            raise StoreError(f"Neo4j URI {uri!r} must start with one of {', '.join(s + '://' for s in BOLT_SCHEMES)} "
+                             "(kgbuild talks Bolt, not HTTP)")
         driver = None
         try:
             driver = neo4j.GraphDatabase.driver(
-                config.uri, auth=(config.user, password), notifications_min_severity="OFF"
+                config.uri, auth=(config.user, password), notifications_min_severity="OFF",
+                max_transaction_retry_time=config.retry_seconds, connection_timeout=min(30.0, config.retry_seconds + 5),
             )
             driver.verify_connectivity()
             records = driver.execute_query(
@@ -114,7 +120,7 @@ class Neo4jStore(BaseGraphStore):
                 raise StoreError(f"cannot reach Neo4j at {where}: server unreachable") from exc
             if isinstance(exc, Neo4jError | DriverError | ValueError | OSError):
                 raise StoreError(f"cannot connect to Neo4j at {where}: {one_line(exc)}") from exc
-            raise
+            raise StoreError(f"cannot connect to Neo4j at {where}: {type(exc).__name__}: {one_line(exc)}") from exc
         versions = [v for record in records if record["name"] == "Neo4j Kernel" for v in record["versions"]]
         version = versions[0] if versions else "unknown"
         major = re.match(r"\d+", version)
@@ -180,6 +186,8 @@ class Neo4jStore(BaseGraphStore):
             raise StoreError(f"query failed: {one_line(exc)}") from exc
         except DriverError as exc:
             raise StoreError(f"query failed, Neo4j at {safe_uri(self.config.uri)}: {one_line(exc)}") from exc
+        except (TypeError, ValueError) as exc:  # the driver refuses a parameter value it cannot send
+            raise StoreError(f"query failed: {one_line(exc)}") from exc
 
     # -- writes -------------------------------------------------------------------------
     def replace_document(

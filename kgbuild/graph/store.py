@@ -18,7 +18,6 @@ The shared half of both stores lives in :mod:`kgbuild.graph.base`, their shared 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -111,24 +110,6 @@ def group_triples(
     return entities, edges
 
 
-_WRITE_CLAUSE = re.compile(
-    r"\b(CREATE|MERGE|DELETE|DETACH|SET|REMOVE|DROP|ALTER|COPY|LOAD|INSTALL|IMPORT|EXPORT|ATTACH|"
-    r"FOREACH|BEGIN|COMMIT|ROLLBACK|CHECKPOINT)\b",
-    re.IGNORECASE,
-)
-_STRING_OR_COMMENT = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|/\*.*?\*/", re.S)
-
-
-def write_clause_in(cypher: str) -> str | None:
-    """First write (or procedure-call) keyword outside strings and comments, if any.
-
-    A coarse first guard for ``kgbuild query`` without ``--write``; each store also enforces
-    read-only execution natively (a read transaction in Neo4j, a read-only connection in Ladybug).
-    """
-    match = _WRITE_CLAUSE.search(_STRING_OR_COMMENT.sub(" ", cypher))
-    return match.group(1).upper() if match else None
-
-
 @runtime_checkable
 class GraphStore(Protocol):
     """What every store offers; the pipeline and CLI only speak to this."""
@@ -174,5 +155,4 @@ __all__ = [
     "edge_properties",
     "group_triples",
     "without_document",
-    "write_clause_in",
 ]

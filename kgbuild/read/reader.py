@@ -5,11 +5,16 @@ Failures are values (``FileProblem``), not exceptions, so one bad file never sto
 
 from __future__ import annotations
 
+import codecs
+import errno
 import hashlib
 import io
 import logging
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import os
+import re
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kgbuild.types import Document
@@ -30,20 +35,112 @@ class ReadResult:
     problem: FileProblem | None = None
 
 
-def discover(root: Path, extensions: list[str], recursive: bool = True) -> Iterator[Path]:
-    """Candidate files in a stable order, so runs and their summaries are reproducible."""
-    if root.is_file():
-        yield root
-        return
+@dataclass
+class Discovery:
+    """What a folder holds for ingest: files to read (stable order) and entries skipped with a reason."""
+
+    files: list[Path] = field(default_factory=list)
+    skipped: list[FileProblem] = field(default_factory=list)
+
+
+def discover(root: Path, extensions: list[str], recursive: bool = True, follow_links: bool = False) -> Discovery:
+    """Candidate files under ``root``. Hidden entries and other extensions are not candidates.
+
+    Links are followed only where they stay inside ``root`` (or with ``follow_links``), each folder is
+    walked once (no link loops), and FIFOs, sockets and devices are never opened; every candidate
+    passed over is reported with its reason."""
+    found = Discovery()
     wanted = {e.lower() for e in extensions}
-    pattern = "**/*" if recursive else "*"
-    for path in sorted(root.glob(pattern)):
-        hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
-        if path.is_file() and not hidden and path.suffix.lower() in wanted:
-            yield path
+    if not root.is_dir():
+        if root.exists() or root.is_symlink():
+            _consider(root, root.resolve().parent, follow_links, found)
+        return found
+    real_root = root.resolve()
+    visited = {real_root}
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            found.skipped.append(FileProblem(str(folder), f"cannot list folder: {exc.strerror}", "skipped"))
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.name.startswith("."):
+                continue
+            if _is_dir(path):
+                target = _link_target(path, real_root, follow_links, found)
+                if target is None or not recursive:
+                    continue
+                if target in visited:
+                    if path.is_symlink():
+                        found.skipped.append(FileProblem(str(path), "link to a folder that is already read", "skipped"))
+                    continue
+                visited.add(target)
+                stack.append(path)
+            elif path.suffix.lower() in wanted:
+                _consider(path, real_root, follow_links, found)
+    found.files.sort()
+    return found
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
+def _link_target(path: Path, real_root: Path, follow_links: bool, found: Discovery) -> Path | None:
+    """Where ``path`` really is, or None (reported) when it is a broken link, a loop or leaves the folder."""
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:
+        loop = isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP
+        found.skipped.append(FileProblem(str(path), "symbolic link loop" if loop else "broken symbolic link",
+                                         "skipped"))
+        return None
+    if path.is_symlink() and not follow_links and target != real_root and real_root not in target.parents:
+        found.skipped.append(FileProblem(
+            str(path), f"symbolic link to {target}, outside the input folder (pass --follow-links to read it)",
+            "skipped"))
+        return None
+    return target
+
+
+def _consider(path: Path, real_root: Path, follow_links: bool, found: Discovery) -> None:
+    target = _link_target(path, real_root, follow_links, found)
+    if target is None:
+        return
+    try:
+        mode = target.stat().st_mode
+    except OSError as exc:
+        found.skipped.append(FileProblem(str(path), f"cannot stat file: {exc.strerror}", "skipped"))
+        return
+    if not stat.S_ISREG(mode):
+        kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+        found.skipped.append(FileProblem(str(path), f"{kind}; never opened", "skipped"))
+        return
+    found.files.append(path)
+
+
+def document_path(path: Path) -> str:
+    """The path a document is recorded under: absolute, with a link named as itself, not as its target."""
+    return str(path.parent.resolve() / path.name) if path.is_symlink() else str(path.resolve())
 
 
 def read_document(path: Path, max_bytes: int) -> ReadResult:
+    """Never raises for a bad file: every failure, expected or not, becomes a one-line ``FileProblem``."""
+    try:
+        return _read(path, max_bytes)
+    except Exception as exc:  # a parser bug or an exotic file must not end the run
+        log.warning("unexpected error reading %s", path, exc_info=True)
+        return _fail(str(path), f"unexpected error while reading: {type(exc).__name__}: {exc}"[:300])
+
+
+def _read(path: Path, max_bytes: int) -> ReadResult:
     shown = str(path)
     try:
         size = path.stat().st_size
@@ -67,7 +164,7 @@ def read_document(path: Path, max_bytes: int) -> ReadResult:
     if not text.strip():
         return ReadResult(problem=FileProblem(shown, "no text content after parsing", "skipped"))
     digest = hashlib.sha256(raw).hexdigest()
-    document = Document(id=f"doc-{digest[:16]}", path=str(path.resolve()), hash=digest, text=text)
+    document = Document(id=f"doc-{digest[:16]}", path=document_path(path), hash=digest, text=text)
     return ReadResult(document=document)
 
 
@@ -79,12 +176,26 @@ def _fail(path: str, reason: str) -> ReadResult:
     return ReadResult(problem=FileProblem(path, reason, "failed"))
 
 
-def _decode(raw: bytes) -> str:
-    if b"\x00" in raw[:8192]:
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+
+
+def _decode(raw: bytes, declared: str | None = None) -> str:
+    """A byte-order mark wins, then a charset the file declares, then UTF-8; NUL bytes mean binary."""
+    encoding = next((name for bom, name in _BOMS if raw.startswith(bom)), None)
+    if encoding is None and b"\x00" in raw[:8192]:
         raise _ReadError("binary content (NUL bytes) in a text file")
+    if encoding is None and declared:
+        try:
+            encoding = codecs.lookup(declared).name
+        except LookupError:
+            raise _ReadError(f"declares the unknown charset {declared!r}") from None
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode(encoding or "utf-8-sig")
     except UnicodeDecodeError as exc:
+        if encoding not in (None, "utf-8-sig"):
+            raise _ReadError(f"not valid {encoding} (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from exc
         raise _ReadError(
             f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); re-encode the file as UTF-8"
         ) from exc
@@ -97,7 +208,8 @@ def _plain_text(raw: bytes) -> str:
 def _html(raw: bytes) -> str:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(_decode(raw), "lxml")
+    declared = _META_CHARSET.search(raw[:4096])
+    soup = BeautifulSoup(_decode(raw, declared.group(1).decode("ascii") if declared else None), "lxml")
     for tag in soup(["script", "style", "noscript", "template", "head"]):
         tag.decompose()
     block_text = soup.get_text("\n", strip=True)
@@ -106,15 +218,16 @@ def _html(raw: bytes) -> str:
 
 def _pdf(raw: bytes) -> str:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(raw))
         if reader.is_encrypted:
             raise _ReadError("encrypted PDF; decrypt it first")
         pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise _ReadError(f"not a readable PDF: {exc}") from exc
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
+            ZeroDivisionError) as exc:  # pypdf's own family (LimitReachedError too) and its parsing slips
+        raise _ReadError(f"not a readable PDF: {type(exc).__name__}: {exc}"[:300]) from exc
     return "\n\n".join(pages)
 
 

@@ -23,9 +23,11 @@ from kgbuild.errors import InputError
 from kgbuild.graph import open_store
 from kgbuild.graph.store import DocumentRecord, GraphStore
 from kgbuild.read import FileProblem, discover, read_document
+from kgbuild.read.reader import document_path
 from kgbuild.relations.extractor import RelationExtractor
 from kgbuild.schema import RelationSchema
 from kgbuild.types import CandidatePair, Document, Triple
+from kgbuild.workflows.folder_sync import FolderState
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,9 @@ class IngestSummary:
     read: int = 0
     unchanged: int = 0
     replaced: int = 0
+    renamed: int = 0
+    duplicates: int = 0
+    removed: int = 0
     skipped: list[FileProblem] = field(default_factory=list)
     failed: list[FileProblem] = field(default_factory=list)
     sentences: int = 0
@@ -45,6 +50,19 @@ class IngestSummary:
     pairs: int = 0
     triples: int = 0
     stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def failed_files(self) -> bool:
+        return bool(self.failed)
+
+    def to_json(self) -> dict[str, Any]:
+        """The machine-readable run report: counts, timings and every skipped or failed file with its reason."""
+        counts = {name: getattr(self, name) for name in (
+            "files", "read", "unchanged", "replaced", "renamed", "duplicates", "removed", "sentences", "entities",
+            "pairs", "triples")}
+        problems = {kind: [{"path": p.path, "reason": p.reason} for p in items]
+                    for kind, items in (("skipped", self.skipped), ("failed", self.failed))}
+        return {**counts, **problems, "stage_seconds": self.stage_seconds, "pairs_per_second": self.pairs_per_second}
 
     @property
     def pairs_per_second(self) -> float:
@@ -93,57 +111,72 @@ class Ingestor:
                 self._extractor = RelationExtractor.from_config(self.config)
         return self._extractor
 
-    def ingest(self, root: Path, store: GraphStore, hooks: IngestHooks | None = None) -> IngestSummary:
+    def ingest(self, root: Path, store: GraphStore, hooks: IngestHooks | None = None, *,
+               keep_missing: bool = False) -> IngestSummary:
+        """Make the graph reflect ``root`` (see :mod:`kgbuild.workflows.folder_sync`); each document is written
+        in its own transaction, so a rerun after a crash completes the graph."""
         hooks = hooks or IngestHooks()
         summary = IngestSummary()
-        if not root.exists():
+        if not root.exists() and not root.is_symlink():
             raise InputError(f"input folder not found: {root}")
         store.ensure_schema(self.schema)
-        stored = store.documents()
-        paths = list(discover(root, self.config.reader.extensions, self.config.reader.recursive))
-        summary.files = len(paths)
-        hooks.on_files(len(paths))
+        reader = self.config.reader
+        found = discover(root, reader.extensions, reader.recursive, reader.follow_links)
+        summary.skipped += found.skipped
+        summary.files = len(found.files)
+        hooks.on_files(len(found.files))
+        with summary.timed("read"):
+            state = FolderState.scan(found.files, store.documents(), reader.max_bytes)
+        protected: set[str] = set()  # stored ids the removal below must not touch
         chunk: list[tuple[Document, DocumentRecord | None]] = []
-        for item in self._new_documents(paths, stored, summary, hooks):
+        for path in found.files:
+            item = self._visit(path, state, store, summary, protected)
+            if item is None:
+                hooks.on_file_done(str(path))
+                continue
             chunk.append(item)
+            if item[1] is not None:
+                protected.add(item[1].id)  # removed with the document that replaces it, not again below
             if len(chunk) == CHUNK_DOCUMENTS:
                 self._ingest_chunk(chunk, store, summary, hooks)
                 chunk = []
         if chunk:
             self._ingest_chunk(chunk, store, summary, hooks)
+        listed = {document_path(p) for p in found.files}
+        with summary.timed("write graph"):
+            for record in state.to_remove(listed, protected, keep_missing):
+                store.remove_document(record.id)
+                summary.removed += 1
         return summary
 
-    def _new_documents(self, paths: list[Path], stored: dict[str, DocumentRecord], summary: IngestSummary,
-                       hooks: IngestHooks) -> Iterator[tuple[Document, DocumentRecord | None]]:
-        """Read files one at a time and yield those to (re)label with their stored version, so memory holds
-        one chunk of documents, never the folder. Problems, unchanged files and duplicates are tallied here."""
-        stored_ids = {record.id: record for record in stored.values()}
-        seen_ids: dict[str, str] = {}
-        for path in paths:
-            with summary.timed("read"):
-                result = read_document(path, self.config.reader.max_bytes)
-            if result.problem is not None:
-                (summary.skipped if result.problem.kind == "skipped" else summary.failed).append(result.problem)
-                hooks.on_file_done(str(path))
-                continue
-            document = result.document
-            assert document is not None
-            summary.read += 1
-            previous = stored.get(document.path)
-            duplicate_of = seen_ids.get(document.id) or (
-                stored_ids[document.id].path
-                if document.id in stored_ids and stored_ids[document.id].path != document.path
-                else None
-            )
-            if previous is not None and previous.hash == document.hash:
-                summary.unchanged += 1
-                hooks.on_file_done(str(path))
-            elif duplicate_of is not None:
-                summary.skipped.append(FileProblem(str(path), f"same content as {duplicate_of}", "skipped"))
-                hooks.on_file_done(str(path))
-            else:
-                seen_ids[document.id] = document.path
-                yield document, previous
+    def _visit(self, path: Path, state: FolderState, store: GraphStore, summary: IngestSummary,
+               protected: set[str]) -> tuple[Document, DocumentRecord | None] | None:
+        """One file: settled here (unchanged, renamed, duplicate, unreadable), or returned to be labelled."""
+        doc_path = document_path(path)
+        decision = state.decide(doc_path)
+        if decision.action == "unchanged":
+            summary.unchanged += 1
+            return None
+        if decision.action == "duplicate":
+            summary.duplicates += 1
+            summary.skipped.append(FileProblem(str(path), f"same content as {decision.canonical}", "skipped"))
+            return None
+        if decision.action == "renamed":
+            assert decision.record is not None
+            with summary.timed("write graph"):
+                store.replace_document(decision.record, [])  # moves the document; its evidence stays
+            summary.renamed += 1
+            return None
+        with summary.timed("read"):
+            result = read_document(path, self.config.reader.max_bytes)
+        if result.problem is not None or result.document is None:
+            problem = result.problem or FileProblem(str(path), "nothing read", "failed")
+            (summary.skipped if problem.kind == "skipped" else summary.failed).append(problem)
+            if doc_path in state.stored:
+                protected.add(state.stored[doc_path].id)  # keep the last good version's evidence
+            return None
+        summary.read += 1
+        return result.document, decision.previous
 
     def _ingest_chunk(self, chunk: list[tuple[Document, DocumentRecord | None]], store: GraphStore,
                       summary: IngestSummary, hooks: IngestHooks) -> None:
@@ -177,13 +210,14 @@ class Ingestor:
                 hooks.on_file_done(document.path)
 
 
-def ingest_folder(config: PipelineConfig, folder: Path, hooks: IngestHooks | None = None) -> IngestSummary:
+def ingest_folder(config: PipelineConfig, folder: Path, hooks: IngestHooks | None = None, *,
+                  keep_missing: bool = False) -> IngestSummary:
     """``kgbuild ingest``: the folder into the configured store, which is closed afterwards."""
-    if not folder.exists():
+    if not folder.exists() and not folder.is_symlink():
         raise InputError(f"input folder not found: {folder}")
     ingestor = Ingestor(config)  # loads the schema before any store is touched
     store = open_store(config.store)
     try:
-        return ingestor.ingest(folder, store, hooks)
+        return ingestor.ingest(folder, store, hooks, keep_missing=keep_missing)
     finally:
         store.close()

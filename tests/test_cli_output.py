@@ -1,0 +1,67 @@
+"""Document text never drives the terminal: no Rich markup, no escape sequences, one line per error."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from graph_cases import SCHEMA, make_triple
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from kgbuild.cli import app
+from kgbuild.graph.embedded import EmbeddedStore
+from kgbuild.types import entity_key
+
+HOSTILE = ["Acme[/]Corp Inc.", "[bold red]Evil[/bold red] Ltd", "\x1b[31mRed Corp\x1b[0m", "\x1b]0;pwned\x07Title Co",
+           "Ann\u202eReversed", "tab\there"]
+
+
+def graph_with(tmp_path: Path, names: list[str]) -> str:
+    path = tmp_path / "g.lbug"
+    store = EmbeddedStore(path)
+    store.ensure_schema(SCHEMA)
+    store.write_triples([make_triple("Ann", "works_for", name, sentence=f"Ann works for {name}.") for name in names])
+    store.close()
+    return str(path)
+
+
+def test_markup_and_escape_sequences_in_entities_are_printed_as_text(tmp_path: Path) -> None:
+    graph = graph_with(tmp_path, HOSTILE)
+    query = "MATCH (a:Entity)-[r]->(b:Entity) RETURN a.name, label(r) AS relation, b.name ORDER BY b.name"
+    result = CliRunner().invoke(app, ["query", query, "--store-path", graph])
+    assert result.exit_code == 0, result.output
+    assert "Acme[/]Corp Inc." in result.output and "[bold red]Evil[/bold red] Ltd" in result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output and "\u202e" not in result.output
+    assert "\\x1b[31mRed Corp\\x1b[0m" in result.output and "\\x1b]0;pwned\\x07Title Co" in result.output
+    assert "Ann\\u202eReversed" in result.output
+    stats = CliRunner().invoke(app, ["stats", "--store-path", graph])
+    assert stats.exit_code == 0 and "WORKS_FOR" in stats.output
+
+
+def test_a_column_named_like_markup_is_text(tmp_path: Path) -> None:
+    graph = graph_with(tmp_path, ["Acme"])
+    result = CliRunner().invoke(app, ["query", "RETURN 1 AS `[red]x[/red]`", "--store-path", graph])
+    assert result.exit_code == 0 and "[red]x[/red]" in result.output
+
+
+def test_errors_show_control_characters_visibly(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["ingest", str(tmp_path / "absent\x1b[2J")])
+    assert result.exit_code == 1 and "\x1b" not in result.output and "\\x1b[2J" in result.output
+
+
+@settings(max_examples=5, deadline=None)
+@example(names=["0\x85", "\x9b31mCSI", "line\u2028separator", "Zoë 東京 🚀"])
+@given(names=st.lists(st.text(min_size=1, max_size=30).filter(lambda s: s.strip() != ""), min_size=1, max_size=12,
+                      unique_by=lambda s: entity_key(s, "ORG")))
+def test_query_json_returns_names_verbatim(names: list[str]) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        graph = graph_with(Path(folder), names)
+        result = CliRunner().invoke(app, ["query", "MATCH (a)-[r]->(b:Entity) RETURN b.name AS name", "--json",
+                                          "--store-path", graph])
+        assert result.exit_code == 0, result.output
+        rows = [json.loads(line) for line in result.stdout.splitlines()]
+        assert sorted(row["name"] for row in rows) == sorted(names)
