@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from graph_cases import SCHEMA, make_triple
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
