@@ -81,3 +81,9 @@ def test_a_violation_is_caught(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("def f():\n    from kgbuild.cli import app\n    import torch.nn\n", encoding="utf-8")
     assert {"kgbuild.cli", "kgbuild.cli.app", "torch.nn"} <= imports_of(probe)
+
+
+def test_no_module_is_over_300_lines() -> None:
+    long = {module_name(p): n for p in PACKAGE.rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 300}
+    assert not long, long

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from graph_cases import SCHEMA, make_triple
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -12,10 +16,27 @@ from typer.testing import CliRunner
 
 from kgbuild.cli import app
 from kgbuild.graph.embedded import EmbeddedStore
+from kgbuild.graph.store import StoreError
 from kgbuild.types import entity_key
 
 HOSTILE = ["Acme[/]Corp Inc.", "[bold red]Evil[/bold red] Ltd", "\x1b[31mRed Corp\x1b[0m", "\x1b]0;pwned\x07Title Co",
            "Ann\u202eReversed", "tab\there"]
+
+
+@contextmanager
+def console_capture() -> Iterator[io.StringIO]:
+    """What the CLI's console prints, as plain text."""
+    from rich.console import Console
+
+    import kgbuild.cli.ingest as ingest_cli
+
+    buffer = io.StringIO()
+    saved = ingest_cli.console
+    ingest_cli.console = Console(file=buffer, width=200)
+    try:
+        yield buffer
+    finally:
+        ingest_cli.console = saved
 
 
 def graph_with(tmp_path: Path, names: list[str]) -> str:
@@ -65,3 +86,42 @@ def test_query_json_returns_names_verbatim(names: list[str]) -> None:
         assert result.exit_code == 0, result.output
         rows = [json.loads(line) for line in result.stdout.splitlines()]
         assert sorted(row["name"] for row in rows) == sorted(names)
+
+
+def test_http_uri_and_credentials_in_uris_never_leak(tmp_path: Path) -> None:
+    from kgbuild.cli.ingest import print_summary
+    from kgbuild.config import Neo4jConfig, PipelineConfig, StoreConfig
+    from kgbuild.graph.neo4j_store import Neo4jStore
+    from kgbuild.workflows.ingest import IngestSummary
+
+    result = CliRunner().invoke(app, ["stats", "--store", "neo4j", "--neo4j-uri", "http://localhost:7474"])
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1 and "Bolt" in result.output
+    with pytest.raises(StoreError, match="must start with one of bolt://"):
+        Neo4jStore(Neo4jConfig(uri="https://user:secret@example.invalid"))
+    config = PipelineConfig(store=StoreConfig(kind="neo4j", neo4j=Neo4jConfig(uri="bolt://ann:s3cret@db:7687")))
+    with console_capture() as output:
+        print_summary(IngestSummary(), config)
+    assert "bolt://db:7687" in output.getvalue() and "s3cret" not in output.getvalue()
+
+
+@settings(max_examples=5, deadline=None)
+@example(names=["Ann\x1b[31m", "Acme\x00 Ltd", "Zoë 東京 🚀", "line\u2028separator"])
+@given(names=st.lists(st.text(min_size=1, max_size=30).filter(lambda s: s.strip() != ""), min_size=1, max_size=8,
+                      unique_by=lambda s: entity_key(s, "ORG")))
+def test_exports_keep_names(names: list[str]) -> None:
+    """JSONL keeps every name verbatim; GraphML keeps them too, but for what XML 1.0 cannot hold (U+FFFD)."""
+    import tempfile
+
+    import networkx as nx
+
+    from kgbuild.graph.export import xml_text
+
+    with tempfile.TemporaryDirectory() as folder:
+        graph = graph_with(Path(folder), names)
+        jsonl, graphml = Path(folder) / "a.jsonl", Path(folder) / "a.graphml"
+        for out, fmt in ((jsonl, "jsonl"), (graphml, "graphml")):
+            assert CliRunner().invoke(app, ["export", str(out), "-f", fmt, "--store-path", graph]).exit_code == 0
+        rows = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").split("\n") if line]
+        assert sorted(row["tail"]["name"] for row in rows) == sorted(names)
+        read_back = {data["name"] for _, data in nx.read_graphml(graphml).nodes(data=True)}
+        assert read_back == {xml_text(name) for name in names} | {"Ann"}

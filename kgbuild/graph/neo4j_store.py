@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from kgbuild.config import Neo4jConfig
 from kgbuild.graph.base import BaseGraphStore, EdgeItems, PreparedWrite
-from kgbuild.graph.neo4j_values import WriteCounters, one_line, plain, safe_uri
+from kgbuild.graph.neo4j_values import WriteCounters, check_bolt_uri, one_line, plain, safe_uri
 from kgbuild.graph.queries import (
     MERGE_DOCUMENT,
     MERGE_ENTITIES,
@@ -42,7 +42,6 @@ from kgbuild.types import Evidence, Triple
 log = logging.getLogger(__name__)
 
 MIN_MAJOR_VERSION = 5
-BOLT_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 _IDENTIFIER = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _SCHEMA_STATEMENTS = (
     "CREATE CONSTRAINT kgbuild_entity_key IF NOT EXISTS FOR (e:Entity) REQUIRE e.key IS UNIQUE",
@@ -95,10 +94,7 @@ class Neo4jStore(BaseGraphStore):
         uri = safe_uri(config.uri)
         where = f"{uri} (database {config.database!r})"
         password = config.password.get_secret_value() if config.password is not None else ""
-        scheme = config.uri.split("://", 1)[0].lower() if "://" in config.uri else ""
-        if scheme not in BOLT_SCHEMES:
-            raise StoreError(f"Neo4j URI {uri!r} must start with one of {', '.join(s + '://' for s in BOLT_SCHEMES)} "
-                             "(kgbuild talks Bolt, not HTTP)")
+        check_bolt_uri(config.uri)
         driver = None
         try:
             driver = neo4j.GraphDatabase.driver(

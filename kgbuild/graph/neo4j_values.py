@@ -6,6 +6,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from kgbuild.errors import StoreError
+
 
 @dataclass
 class WriteCounters:
@@ -28,6 +30,17 @@ class WriteCounters:
 
     def copy(self) -> WriteCounters:
         return WriteCounters(**{item.name: getattr(self, item.name) for item in fields(self)})
+
+
+BOLT_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+
+
+def check_bolt_uri(uri: str) -> None:
+    """Refuse, in one line, a URI the Bolt driver cannot use (``http://`` would fail deep in the driver)."""
+    scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
+    if scheme not in BOLT_SCHEMES:
+        raise StoreError(f"Neo4j URI {safe_uri(uri)!r} must start with one of "
+                         f"{', '.join(s + '://' for s in BOLT_SCHEMES)} (kgbuild talks Bolt, not HTTP)")
 
 
 def safe_uri(uri: str) -> str:
