@@ -60,3 +60,17 @@ def neo4j_config() -> Any:
         if os.environ.get("KGBUILD_REQUIRE_NEO4J") == "1":
             pytest.fail(f"Neo4j is required here (KGBUILD_REQUIRE_NEO4J=1) but cannot start: {exc}")
         pytest.skip(f"no Neo4j for these tests: {exc}")
+
+
+@pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def both_stores(request: pytest.FixtureRequest, tmp_path: Path, default_schema: Any) -> Any:
+    """An empty store that knows the default schema, once embedded and once Neo4j (the session server, wiped)."""
+    from kgbuild.graph.embedded import EmbeddedStore
+    from kgbuild.graph.neo4j_store import Neo4jStore
+
+    graph = (EmbeddedStore(tmp_path / "graph.lbug") if request.param == "embedded"
+             else Neo4jStore(request.getfixturevalue("neo4j_config")))
+    graph.ensure_schema(default_schema)
+    graph.query("MATCH (n) DETACH DELETE n", write=True)
+    yield graph
+    graph.close()

@@ -6,7 +6,7 @@ exercise the bookkeeping (spaCy still finds the entities) and count what would h
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,21 +38,9 @@ class RuleExtractor:
                 for p in pairs]
 
 
-@pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
-def store(request: pytest.FixtureRequest, tmp_path: Path, default_schema: RelationSchema) -> Iterator[GraphStore]:
-    graph: GraphStore
-    if request.param == "embedded":
-        from kgbuild.graph.embedded import EmbeddedStore
-
-        graph = EmbeddedStore(tmp_path / "graph.lbug")
-    else:
-        from kgbuild.graph.neo4j_store import Neo4jStore
-
-        graph = Neo4jStore(request.getfixturevalue("neo4j_config"))
-        graph.ensure_schema(default_schema)
-        graph.query("MATCH (n) DETACH DELETE n", write=True)
-    yield graph
-    graph.close()
+@pytest.fixture
+def store(both_stores: GraphStore) -> GraphStore:
+    return both_stores
 
 
 @pytest.fixture

@@ -11,17 +11,8 @@ from kgbuild.read import discover, read_document
 LIMIT = 1_000_000
 
 
-def tiny_pdf(text: str) -> bytes:
-    """A real one-page PDF with a text object, built by hand so no writer library is needed."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
+def pdf_file(objects: list[bytes]) -> bytes:
+    """A PDF file from its numbered objects (1 is the catalog), with a correct cross-reference table."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, 1):
@@ -32,6 +23,21 @@ def tiny_pdf(text: str) -> bytes:
     out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
     out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     return bytes(out)
+
+
+def stream(body: bytes, extra: bytes = b"") -> bytes:
+    return b"<< /Length " + str(len(body)).encode() + extra + b" >>\nstream\n" + body + b"\nendstream"
+
+
+PAGE = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>"]
+
+
+def tiny_pdf(text: str) -> bytes:
+    """A real one-page PDF with a text object, built by hand so no writer library is needed."""
+    content = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    return pdf_file([*PAGE, stream(content), b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"])
 
 
 def test_formats_are_read(tmp_path: Path) -> None:
@@ -99,24 +105,9 @@ def bomb_pdf(decompressed_bytes: int) -> bytes:
     for _ in range(decompressed_bytes >> 20):
         body += packer.compress(chunk)
     body += packer.flush()
-    content = b"BT /F1 12 Tf 72 720 Td (Hello) Tj ET"
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>",
-               b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"\nendstream",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>",
-               b"<< /Length " + str(len(body)).encode() + b" /Filter /FlateDecode >>\nstream\n" + bytes(body)
-               + b"\nendstream"]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, obj in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + obj + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return pdf_file([*PAGE, stream(b"BT /F1 12 Tf 72 720 Td (Hello) Tj ET"),
+                     b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>",
+                     stream(bytes(body), b" /Filter /FlateDecode")])
 
 
 def test_a_decompression_bomb_is_one_failed_file(tmp_path: Path) -> None:

@@ -8,15 +8,11 @@ test_embedded_store.py and test_neo4j_store.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from graph_cases import (
     GUARD_ATTACKS,
     HOSTILE_NAMES,
     LABELS,
-    SCHEMA,
     WRITE_QUERIES,
     canonical,
     edges,
@@ -33,25 +29,10 @@ from kgbuild.graph.base import BaseGraphStore
 from kgbuild.graph.store import DocumentRecord, GraphStore, ReadOnlyQueryError, StoreError, edge_properties
 from kgbuild.types import Triple
 
-STORES = ["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)]
 
-
-@pytest.fixture(params=STORES)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
-    """An empty store that knows the default schema; Neo4j comes from the session server, wiped."""
-    graph: GraphStore
-    if request.param == "embedded":
-        from kgbuild.graph.embedded import EmbeddedStore
-
-        graph = EmbeddedStore(tmp_path / "graph.lbug")
-    else:
-        from kgbuild.graph.neo4j_store import Neo4jStore
-
-        graph = Neo4jStore(request.getfixturevalue("neo4j_config"))
-    graph.ensure_schema(SCHEMA)
-    wipe(graph)
-    yield graph
-    graph.close()
+@pytest.fixture
+def store(both_stores: GraphStore) -> GraphStore:
+    return both_stores
 
 
 def snapshot(store: GraphStore) -> tuple[object, ...]:
