@@ -53,7 +53,7 @@ def ingest(
     if report is not None:
         with user_errors():
             report.write_text(json.dumps(summary.to_json(), indent=2, ensure_ascii=False), encoding="utf-8")
-    if summary.failed_files:
+    if summary.failed:
         raise typer.Exit(EXIT_FILES_FAILED)
 
 

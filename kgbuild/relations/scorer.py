@@ -28,6 +28,7 @@ from kgbuild.relations.encoding import (
     encode_prefix,
     fit_sentence,
     label_token_ids,
+    prefix_cache,
     seq2seq_batch,
 )
 from kgbuild.relations.label_tree import LabelTree
@@ -123,13 +124,8 @@ class LabelScorer:
                           for chunk in _chunks(len(pairs), self.pairs_per_pass)])
 
     def _cache(self, kv: PrefixKV | None) -> Any:
-        """A fresh cache over ``kv`` (batch 1: the model appends by concatenation, so ``kv`` stays intact)."""
-        from transformers import DynamicCache
-
-        cache = DynamicCache(config=self.loaded.model.config)
-        for layer, (keys, values) in enumerate(kv or []):
-            cache.update(keys, values, layer)
-        return cache
+        """A fresh cache over ``kv``; with one row nothing is copied, and the model appends by concatenation."""
+        return prefix_cache(self.loaded.model, kv, 1)
 
     def _forward(self, **inputs: Any) -> Any:
         self.forward_passes += 1

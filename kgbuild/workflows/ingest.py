@@ -51,10 +51,6 @@ class IngestSummary:
     triples: int = 0
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
-    @property
-    def failed_files(self) -> bool:
-        return bool(self.failed)
-
     def to_json(self) -> dict[str, Any]:
         """The machine-readable run report: counts, timings and every skipped or failed file with its reason."""
         counts = {name: getattr(self, name) for name in (
