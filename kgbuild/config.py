@@ -18,6 +18,8 @@ from kgbuild.assets import AssetKind, resolve_asset
 from kgbuild.errors import ConfigError
 from kgbuild.schema import RelationSchema
 
+DEVICE_PATTERN = r"^(auto|cpu|cuda(:\d+)?)$"  # where models run; resolved by kgbuild.relations.device
+
 PIPELINE_VERSION = 1
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 REPO_PIPELINES = Path(__file__).resolve().parent.parent / "pipelines"
@@ -56,10 +58,14 @@ class GeneratorConfig(_Section):
     batch_size: int = Field(default=8, gt=0, description="pairs of one sentence scored in one forward pass")
     max_prompt_tokens: int = Field(default=768, gt=32)
     threshold: float = Field(default=0.0, ge=0.0, le=1.0, description="below: answer no_relation")
-    score: Literal["sum", "mean"] = "sum"
+    score: Literal["sum", "mean", "stepwise"] = Field(
+        default="stepwise", description="sum: each label's exact log-probability; stepwise: constrained decoding, "
+                                   "renormalised at each step, feeding only the tokens that decide")
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
         default="auto", description="inference weights; auto: bfloat16 where the GPU or CPU has it natively, else "
                                     "float32. Training keeps float32 weights unless set explicitly.")
+    device: str = Field(default="auto", pattern=DEVICE_PATTERN,
+                        description="auto (CUDA when torch sees it, else CPU), cpu, cuda or cuda:N")
     load_in_4bit: bool = False
     threads: int | None = Field(default=None, gt=0, description="torch CPU threads; None: torch's default")
 
@@ -89,6 +95,8 @@ class Neo4jConfig(_Section):
 class StoreConfig(_Section):
     kind: Literal["embedded", "neo4j"] = "embedded"
     path: str = "kgbuild-graph.lbug"
+    buffer_pool_mb: int = Field(default=512, ge=64, description="embedded store: page cache; memory stays within "
+                                                                 "it however large the graph grows")
     neo4j: Neo4jConfig = Neo4jConfig()
 
 
@@ -111,6 +119,11 @@ class TrainingConfig(_Section):
                     "the dev split keeps its natural balance",
     )
     batch_size: int = Field(default=8, gt=0)
+    cuda_batch_size: int | None = Field(
+        default=64, gt=0,
+        description="batch size on a CUDA device, which a small batch leaves idle; the learning rate is scaled by "
+                    "sqrt(cuda_batch_size / batch_size) and max_steps by batch_size / cuda_batch_size. None: keep "
+                    "batch_size everywhere")
     grad_accumulation: int = Field(default=1, gt=0)
     learning_rate: float = Field(default=3e-4, gt=0.0)
     lora_r: int = Field(default=16, gt=0)
@@ -118,6 +131,9 @@ class TrainingConfig(_Section):
     lora_dropout: float = Field(default=0.05, ge=0.0, lt=1.0)
     target_modules: list[str] | None = None
     save_every: int = Field(default=100, gt=0)
+    select_epoch: bool = Field(
+        default=False, description="evaluate the dev split after every epoch and ship the best adapter (the final "
+                                   "one when it is as good)")
 
 
 class PipelineConfig(_Section):
@@ -176,7 +192,7 @@ class PipelineConfig(_Section):
 
     def with_overrides(self, *, store: str | None = None, store_path: str | None = None,
                        neo4j_uri: str | None = None, neo4j_user: str | None = None,
-                       neo4j_database: str | None = None) -> PipelineConfig:
+                       neo4j_database: str | None = None, device: str | None = None) -> PipelineConfig:
         """Command-line values win over the environment, which wins over the file."""
         store_cfg = self.store
         if store is not None:
@@ -187,7 +203,12 @@ class PipelineConfig(_Section):
             store_cfg = store_cfg.model_copy(update={"path": store_path})
         flags = {"uri": neo4j_uri, "user": neo4j_user, "database": neo4j_database}
         neo = store_cfg.neo4j.resolved().model_copy(update={k: v for k, v in flags.items() if v})
-        return self.model_copy(update={"store": store_cfg.model_copy(update={"neo4j": neo})})
+        generator = self.generator
+        if device is not None:
+            if not re.match(DEVICE_PATTERN, device):
+                raise ConfigError(f"--device must be auto, cpu, cuda or cuda:N, not {device!r}")
+            generator = generator.model_copy(update={"device": device})
+        return self.model_copy(update={"store": store_cfg.model_copy(update={"neo4j": neo}), "generator": generator})
 
     def dump_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json", by_alias=True, exclude_none=True), sort_keys=False)

@@ -56,3 +56,41 @@ def test_relationship_tables_read_back_are_quoted(store: EmbeddedStore) -> None:
     assert {t.label for t in store.iter_triples()} == {"works_for", odd}  # unknown types come back raw
     store.remove_document("d1")
     assert store.stats().relationships == {} and stored(store) == set()
+
+
+def test_a_transaction_the_database_aborted_reports_its_own_error(store: EmbeddedStore,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the database has already aborted a transaction (out of buffer pool, say), the failed ROLLBACK
+    must not hide why, and nothing of the document is written."""
+    real = store._run
+
+    def failing(cypher: str, params: dict[str, object] | None = None) -> object:
+        if cypher.startswith("MERGE (d:Document") or cypher == "ROLLBACK":
+            raise StoreError("embedded store error: Buffer manager exception" if cypher != "ROLLBACK"
+                             else "embedded store error: No active transaction for ROLLBACK.")
+        return real(cypher, params)
+
+    monkeypatch.setattr(store, "_run", failing)
+    with pytest.raises(StoreError, match="Buffer manager"):
+        store.replace_document(DocumentRecord("d1", "/d1", "h1"), [make_triple("Ann", "works_for", "Acme", doc="d1")])
+    monkeypatch.setattr(store, "_run", real)
+    real("ROLLBACK")  # the mock kept the real transaction open; the database would have aborted it
+    assert store.documents() == {} and stored(store) == set()
+
+
+def test_memory_settings_reach_the_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ladybug
+
+    from kgbuild.config import StoreConfig
+    from kgbuild.graph import open_store
+
+    seen: dict[str, object] = {}
+    real = ladybug.Database
+
+    def recording(*args: object, **kwargs: object) -> object:
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ladybug, "Database", recording)
+    open_store(StoreConfig(path=str(tmp_path / "g.lbug"), buffer_pool_mb=64)).close()
+    assert seen["buffer_pool_size"] == 64 * 1024 * 1024 and seen["checkpoint_threshold"] == 1024 * 1024

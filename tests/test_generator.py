@@ -69,31 +69,41 @@ def prompt_ids(tok: Any, prompt: PairPrompt) -> list[int]:
             tok(text, add_special_tokens=False).input_ids]
 
 
-def brute_force_causal(loaded: LoadedModel, dynamic: PairPrompt) -> torch.Tensor:
-    """Score each label with one plain forward pass over the whole text (no cache, no trie)."""
-    tok, model = loaded.tokenizer, loaded.model
-    prompt = prompt_ids(tok, dynamic)
-    scores = []
-    for label in label_token_ids(tok, LABELS):
-        ids = torch.tensor([prompt + label])
-        with torch.no_grad():
-            logp = torch.log_softmax(model(input_ids=ids).logits[0].float(), dim=-1)
-        scores.append(sum(float(logp[len(prompt) - 1 + i, t]) for i, t in enumerate(label)))
-    return torch.tensor(scores)
+def causal_step_logp(loaded: LoadedModel, dynamic: PairPrompt, label: list[int]) -> torch.Tensor:
+    """[len(label), vocab]: next-token log-probabilities before each label token, from one plain pass."""
+    prompt = prompt_ids(loaded.tokenizer, dynamic)
+    with torch.no_grad():
+        logits = loaded.model(input_ids=torch.tensor([prompt + label])).logits[0].float()
+    return torch.log_softmax(logits, dim=-1)[len(prompt) - 1:len(prompt) - 1 + len(label)]
 
 
-def brute_force_seq2seq(loaded: LoadedModel, dynamic: PairPrompt) -> torch.Tensor:
-    tok, model = loaded.tokenizer, loaded.model
+def seq2seq_step_logp(loaded: LoadedModel, dynamic: PairPrompt, label: list[int]) -> torch.Tensor:
+    tok = loaded.tokenizer
     ids = torch.tensor([[tok.cls_token_id, *prompt_ids(tok, dynamic), tok.sep_token_id]])
-    enc = type("Encoded", (), {"input_ids": ids, "attention_mask": torch.ones_like(ids)})
+    decoder = torch.tensor([[tok.cls_token_id, *label[:-1]]])
+    with torch.no_grad():
+        logits = loaded.model(input_ids=ids, attention_mask=torch.ones_like(ids), decoder_input_ids=decoder).logits
+    return torch.log_softmax(logits[0].float(), dim=-1)
+
+
+def brute_force(loaded: LoadedModel, dynamic: PairPrompt, step_logp: Any, mode: str) -> torch.Tensor:
+    """Label probabilities from one plain pass per label (no cache, no tree).
+
+    ``sum``: softmax of each label's summed log-probability. ``stepwise``: the product over its
+    tokens of the probability renormalised over the tokens some label allows at that step."""
+    sequences = label_token_ids(loaded.tokenizer, LABELS)
     scores = []
-    for label in label_token_ids(tok, LABELS):
-        decoder = torch.tensor([[tok.cls_token_id, *label[:-1]]])
-        with torch.no_grad():
-            logits = model(input_ids=enc.input_ids, attention_mask=enc.attention_mask, decoder_input_ids=decoder).logits
-        logp = torch.log_softmax(logits[0].float(), dim=-1)
-        scores.append(sum(float(logp[i, t]) for i, t in enumerate(label)))
-    return torch.tensor(scores)
+    for label in sequences:
+        logp = step_logp(loaded, dynamic, label)
+        score = 0.0
+        for i, token in enumerate(label):
+            if mode == "stepwise":
+                allowed = sorted({seq[i] for seq in sequences if seq[:i] == label[:i]})
+                score += float(logp[i, token] - torch.logsumexp(logp[i, allowed], dim=-1))
+            else:
+                score += float(logp[i, token])
+        scores.append(score)
+    return torch.softmax(torch.tensor(scores), dim=-1)
 
 
 def test_trie_shares_prefixes_and_keeps_every_label(minilm_tokenizer: Any) -> None:
@@ -106,17 +116,31 @@ def test_trie_shares_prefixes_and_keeps_every_label(minilm_tokenizer: Any) -> No
         LabelTree.build([[1, 2], [1, 2, 3]])  # a label that is a strict prefix without a terminator
 
 
-@pytest.mark.parametrize("fixture,brute", [("tiny_causal", brute_force_causal), ("tiny_seq2seq", brute_force_seq2seq)])
-def test_scorer_matches_brute_force(request: pytest.FixtureRequest, fixture: str, brute: Any) -> None:
+@pytest.mark.parametrize("mode", ["sum", "stepwise"])
+@pytest.mark.parametrize("fixture,step_logp", [("tiny_causal", causal_step_logp), ("tiny_seq2seq", seq2seq_step_logp)])
+def test_scorer_matches_brute_force(request: pytest.FixtureRequest, fixture: str, step_logp: Any, mode: str) -> None:
     loaded: LoadedModel = request.getfixturevalue(fixture)
-    scorer = LabelScorer(loaded, LABELS, STATIC, pairs_per_pass=2)  # ANN's three pairs take two passes
+    scorer = LabelScorer(loaded, LABELS, STATIC, score=mode, pairs_per_pass=2)  # ANN's three pairs take two passes
     batched = scorer.score(DYNAMIC)
     for row, text in enumerate(DYNAMIC):
-        expected = torch.softmax(brute(loaded, text), dim=-1)
+        expected = brute_force(loaded, text, step_logp, mode)
         assert torch.allclose(batched.probabilities[row], expected, atol=1e-4), (row, text)
         single = scorer.score([text])
         assert torch.allclose(single.probabilities[0], expected, atol=1e-4)
         assert batched.best[row] == int(expected.argmax())
+
+
+def test_stepwise_tree_feeds_only_tokens_that_decide(minilm_tokenizer: Any) -> None:
+    sequences = label_token_ids(minilm_tokenizer, LABELS)
+    full, stepwise = LabelTree.build(sequences), LabelTree.build(sequences, stepwise=True)
+    assert 0 < stepwise.size < full.size
+    assert stepwise.choices is not None and len(stepwise.choices[-1]) == len({seq[0] for seq in sequences})
+    # each label is scored at the root plus once per node where it must choose among two or more tokens
+    for seq, steps in zip(sequences, stepwise.label_steps, strict=True):
+        assert all(len(stepwise.choices[node]) > 1 and token in stepwise.choices[node] for node, token in steps)
+        assert len(steps) < len(seq)
+    # labels that differ at their first token need no node at all
+    assert LabelTree.build([[5, 1], [6, 1], [7, 2, 1]], stepwise=True).size == 0
 
 
 def test_allowed_labels_mask_and_confidence(tiny_causal: LoadedModel) -> None:

@@ -134,6 +134,53 @@ def test_training_resumes_from_its_last_checkpoint(tmp_path: Path, tiny_llama_di
     assert steps == [1, 2, 3, 4]
 
 
+def test_every_epoch_is_scored_on_dev_and_the_best_adapter_ships(tmp_path: Path, tiny_llama_dir: Path) -> None:
+    path = write_pipeline(tmp_path, str(tiny_llama_dir))
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config["training"].update({"limit": 16, "batch_size": 8, "epochs": 2, "max_steps": None, "dev_limit": 4,
+                               "select_epoch": True, "save_every": 100})
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    epochs_seen: list[int] = []
+    import kgbuild.workflows.epoch_selection as selection
+
+    real = selection.EpochSelector.evaluate
+
+    def spy(self: Any, epoch: int, trainer: Any) -> None:
+        epochs_seen.append(epoch)
+        real(self, epoch, trainer)
+
+    selection.EpochSelector.evaluate = spy  # type: ignore[method-assign]
+    try:
+        result = run_training(load_pipeline(path))
+    finally:
+        selection.EpochSelector.evaluate = real  # type: ignore[method-assign]
+    out = result.output
+    assert epochs_seen == [1, 2] and result.steps == 4  # 16 examples, batch 8: two steps per epoch
+    summary = json.loads((out / "epochs.json").read_text())
+    assert [e["epoch"] for e in summary["epochs"]] == [1, 2]
+    best = max(e["headline_value"] for e in summary["epochs"])
+    assert result.dev_metrics["headline_value"] >= best  # never ships worse than the best epoch
+    assert not (out / "epochs").exists() and (out / "adapter" / "adapter_model.safetensors").exists()
+    assert "Checkpoint chosen on dev" in (out / "README.md").read_text()
+
+
+def test_the_best_epoch_replaces_a_worse_final_adapter(tmp_path: Path) -> None:
+    from kgbuild.workflows.epoch_selection import EpochSelector
+
+    for epoch, value in [(1, 0.4), (2, 0.7), (3, 0.7)]:
+        folder = tmp_path / "epochs" / f"epoch-{epoch:03d}"
+        (folder / "adapter").mkdir(parents=True)
+        (folder / "adapter" / "weights").write_text(f"epoch {epoch}")
+        (folder / "dev_metrics.json").write_text(json.dumps({"headline_value": value, "headline": str(value)}))
+    (tmp_path / "adapter").mkdir()
+    (tmp_path / "adapter" / "weights").write_text("final")
+    selector = EpochSelector(None, "semeval", [], tmp_path / "epochs")  # type: ignore[arg-type]
+    shipped, epoch = selector.ship_best(tmp_path, {"headline_value": 0.5})
+    assert epoch == 2 and shipped["headline_value"] == 0.7  # the earlier of two equal epochs
+    assert (tmp_path / "adapter" / "weights").read_text() == "epoch 2"
+    assert json.loads((tmp_path / "epochs.json").read_text())["shipped_epoch"] == 2
+
+
 def test_training_config_errors(tmp_path: Path) -> None:
     from kgbuild.errors import DatasetError, TrainingError
 
@@ -147,14 +194,17 @@ def test_training_config_errors(tmp_path: Path) -> None:
         run_training(load_pipeline(path))
 
 
-def test_training_seconds_add_up_over_resumed_runs(tmp_path: Path) -> None:
-    from kgbuild.relations.lora_trainer import training_seconds
+def test_training_time_and_tokens_add_up_over_resumed_runs(tmp_path: Path) -> None:
+    from kgbuild.relations.lora_trainer import training_totals
 
     log = tmp_path / "log.jsonl"
-    assert training_seconds(log) == 0.0
-    runs = [(1, 2.0), (2, 4.5), (3, 1.5), (4, 3.0)]  # the clock restarts when step 3 resumes from a checkpoint
-    log.write_text("".join(json.dumps({"step": s, "loss": 1.0, "seconds": t}) + "\n" for s, t in runs))
-    assert training_seconds(log) == pytest.approx(4.5 + 3.0)
+    assert training_totals(log).seconds == 0.0 and training_totals(log).tokens_per_second == 0.0
+    # the clock and the token count restart when step 3 resumes from a checkpoint
+    runs = [(1, 2.0, 100), (2, 4.5, 200), (3, 1.5, 90), (4, 3.0, 180)]
+    log.write_text("".join(json.dumps({"step": s, "loss": 1.0, "seconds": t, "tokens": n}) + "\n" for s, t, n in runs))
+    totals = training_totals(log)
+    assert totals.steps == 4 and totals.seconds == pytest.approx(4.5 + 3.0) and totals.tokens == 200 + 180
+    assert totals.tokens_per_second == pytest.approx(380 / 7.5)
 
 
 def test_causal_training_loss_equals_plain_full_sequence_loss(tiny_llama_dir: Path) -> None:

@@ -55,11 +55,11 @@ def generate(folder: Path, documents: int, seed: int = 7) -> Path:
     return folder
 
 
-def child(mode: str, folder: Path, store: Path) -> dict[str, Any]:
+def child(mode: str, folder: Path, store: Path, device: str) -> dict[str, Any]:
     """One run in this process: ``ingest`` (the real workflow) or ``spacy`` (no labelling, no writing)."""
     from kgbuild.config import load_pipeline
 
-    config = load_pipeline().with_overrides(store_path=str(store))
+    config = load_pipeline().with_overrides(store_path=str(store), device=device)
     started = time.perf_counter()
     result: dict[str, Any]
     if mode == "ingest":
@@ -77,9 +77,9 @@ def child(mode: str, folder: Path, store: Path) -> dict[str, Any]:
     return result
 
 
-def run_child(mode: str, folder: Path, store: Path) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-m", "kgbuild.bench.ingest", "--child", mode, str(folder), str(store)],
-                          check=True, capture_output=True, text=True)
+def run_child(mode: str, folder: Path, store: Path, device: str) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-m", "kgbuild.bench.ingest", "--child", mode, str(folder), str(store),
+                           device], check=True, capture_output=True, text=True)
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
@@ -87,19 +87,20 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=200)
     parser.add_argument("--scales", default="1,4")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--child", nargs=3, metavar=("MODE", "FOLDER", "STORE"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=4, metavar=("MODE", "FOLDER", "STORE", "DEVICE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        result = child(args.child[0], Path(args.child[1]), Path(args.child[2]))
+        result = child(args.child[0], Path(args.child[1]), Path(args.child[2]), args.child[3])
         print(json.dumps(result))
         return result
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="kgbuild-bench-") as tmp:
         for scale in (int(s) for s in args.scales.split(",")):
             folder = generate(Path(tmp) / f"docs-{scale}x", args.docs * scale)
-            ingest = run_child("ingest", folder, Path(tmp) / f"graph-{scale}x.lbug")
-            spacy_only = run_child("spacy", folder, Path(tmp) / "unused.lbug")
+            ingest = run_child("ingest", folder, Path(tmp) / f"graph-{scale}x.lbug", args.device)
+            spacy_only = run_child("spacy", folder, Path(tmp) / "unused.lbug", args.device)
             stages = ingest["stages_s"]
             loading = stages.get("load models", 0.0)
             labelling = stages.get("label relations", 0.0)

@@ -21,6 +21,7 @@ all their candidate pairs).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +33,7 @@ from kgbuild.bench.common import report, timed_median
 from kgbuild.config import PipelineConfig, load_pipeline
 from kgbuild.datasets.registry import load_dataset
 from kgbuild.datasets.splits import load_training_data
+from kgbuild.relations.device import to_device
 from kgbuild.relations.extractor import RelationExtractor
 from kgbuild.relations.scorer import LabelScorer
 from kgbuild.types import CandidatePair
@@ -114,7 +116,8 @@ def generate_labels(extractor: RelationExtractor, pairs: Sequence[CandidatePair]
     tokenizer, out = loaded.tokenizer, []
     longest = max(len(tokenizer(" " + label, add_special_tokens=False).input_ids) for label in labels) + 1
     for prompt in extractor.prompter.prompts(pairs):
-        ids = tokenizer(extractor.prompter.static + prompt.text, return_tensors="pt").input_ids
+        ids = to_device(tokenizer(extractor.prompter.static + prompt.text, return_tensors="pt").input_ids,
+                        extractor.scorer.device)
         with torch.no_grad():
             generated = loaded.model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=longest,
                                               do_sample=False, pad_token_id=tokenizer.pad_token_id)
@@ -132,10 +135,26 @@ def text_to_label(text: str, labels: Sequence[str], no_relation: str) -> str:
     return max(starts, key=len) if starts else no_relation
 
 
-def measure(name: str, limit: int, repeats: int, generate: int) -> dict[str, Any]:
-    config = load_pipeline(REPO / "pipelines" / f"{PIPELINES[name]}.yaml")
+def other_scoring(extractor: RelationExtractor, score: str) -> RelationExtractor:
+    """The same loaded model and prompts, scored the other way (``sum`` or ``stepwise``)."""
+    scorer = extractor.scorer
+    other = LabelScorer(scorer.loaded, scorer.labels, scorer.static_prefix, scorer.max_prompt_tokens, score,
+                        scorer.pairs_per_pass)
+    return dataclasses.replace(extractor, scorer=other)
+
+
+def measure(name: str, limit: int, repeats: int, generate: int, device: str | None,
+            compare_score: str | None) -> dict[str, Any]:
+    config = load_pipeline(REPO / "pipelines" / f"{PIPELINES[name]}.yaml").with_overrides(device=device)
     pairs = pair_set(name, config, limit)
     extractor = RelationExtractor.from_config(config)
+    compared: dict[str, Any] = {}
+    if compare_score:
+        other = other_scoring(extractor, compare_score)
+        other_seconds, other_runs, _ = timed_median(lambda: other.label(pairs), repeats)
+        compared = {"compared_score": compare_score, "compared_pairs_per_s": len(pairs) / other_seconds,
+                    "compared_runs_s": other_runs,
+                    "compared_tokens_per_pair": other.scorer.tokens_fed / len(pairs) / len(other_runs)}
     scorer = extractor.scorer
     scorer.forward_passes = scorer.tokens_fed = 0
     seconds, runs, _ = timed_median(lambda: extractor.label(pairs), repeats)
@@ -158,6 +177,7 @@ def measure(name: str, limit: int, repeats: int, generate: int) -> dict[str, Any
         "generate_pairs": len(subset), "generate_pairs_per_s": len(subset) / generate_seconds,
         "speedup_vs_generate": rate / (len(subset) / generate_seconds),
         "dtype": config.generator.dtype, "pairs_per_pass": config.generator.batch_size,
+        "score": config.generator.score, "device": str(scorer.device), **compared,
     }
 
 
@@ -167,15 +187,23 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--limit", type=int, default=150, help="pairs per set (whole sentences for conll04)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--generate", type=int, default=20, help="pairs decoded with generate()")
+    parser.add_argument("--device", default=None, help="auto, cpu, cuda or cuda:N (default: the pipeline's)")
+    parser.add_argument("--compare-score", choices=["sum", "stepwise"], default=None,
+                        help="also time the other label scoring, with the same model in the same run")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
-    results = [measure(name, args.limit, args.repeats, args.generate) for name in args.sets.split(",")]
-    rows = [[r["set"], r["pairs"], r["sentences"], r["pairs_per_s"], r["tokens_per_pair"],
+    results = [measure(name, args.limit, args.repeats, args.generate, args.device, args.compare_score)
+               for name in args.sets.split(",")]
+    rows = [[r["set"], r["score"], r["pairs"], r["sentences"], r["pairs_per_s"], r["tokens_per_pair"],
              r["per_pair_layout_pairs_per_s"], r["per_pair_layout_tokens_per_pair"], r["speedup_vs_per_pair_layout"],
-             r["limit_fraction"], r["generate_pairs_per_s"], r["speedup_vs_generate"]] for r in results]
-    return report("labelling", ["set", "pairs", "sentences", "pairs/s", "tokens/pair", "per-pair layout pairs/s",
-                                "its tokens/pair", "speedup", "limit fraction", "generate() pairs/s",
-                                "vs generate()"], rows, {"sets": results, "repeats": args.repeats}, args.out)
+             r["limit_fraction"], r["generate_pairs_per_s"], r["speedup_vs_generate"],
+             *([r["compared_score"], r["compared_pairs_per_s"], r["compared_tokens_per_pair"]]
+               if args.compare_score else [])] for r in results]
+    compare_columns = ["other scoring", "its pairs/s", "its tokens/pair"] if args.compare_score else []
+    return report("labelling", ["set", "scoring", "pairs", "sentences", "pairs/s", "tokens/pair",
+                                "per-pair layout pairs/s", "its tokens/pair", "speedup", "limit fraction",
+                                "generate() pairs/s", "vs generate()", *compare_columns], rows,
+                  {"sets": results, "repeats": args.repeats}, args.out)
 
 
 if __name__ == "__main__":

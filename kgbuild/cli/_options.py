@@ -18,6 +18,9 @@ PipelineOpt = Annotated[
     Path | None, typer.Option("--pipeline", "-p", help="pipeline YAML (default: pipelines/default.yaml)")
 ]
 
+DeviceOpt = Annotated[str | None, typer.Option(
+    "--device", help="where the model runs: auto (CUDA when available), cpu, cuda or cuda:N (overrides the pipeline)")]
+
 STORE_OPTIONS: dict[str, Any] = {
     "pipeline": PipelineOpt,
     "store": Annotated[str | None, typer.Option("--store", help="embedded or neo4j (overrides the pipeline)")],

@@ -7,29 +7,39 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import TextColumn
+from rich.table import Table
 
 from kgbuild.cli._common import app, configure_logging, console, progress_bar, user_errors
-from kgbuild.cli._options import load_config
+from kgbuild.cli._options import DeviceOpt, load_config
+from kgbuild.config import PipelineConfig
+from kgbuild.errors import ConfigError
 from kgbuild.evaluation.report import per_relation_table
 from kgbuild.workflows.evaluate import evaluate_pipeline
+from kgbuild.workflows.evaluate_docs import DOCS_DATASET, evaluate_documents
 
 
 @app.command(name="eval")
 def evaluate(
     pipeline: Annotated[Path, typer.Option("--pipeline", "-p", help="pipeline YAML (its generator is evaluated)")],
     dataset: Annotated[str | None, typer.Option(
-        "--dataset", help="semeval, tacred, tacrev, retacred, conll04, redocred (default: the pipeline's)")] = None,
-    data: Annotated[Path | None, typer.Option("--data", help="dataset file or folder in its original layout")] = None,
+        "--dataset", help="semeval, tacred, tacrev, retacred, conll04, redocred (default: the pipeline's), or docs: "
+                          "whole documents against a gold file (examples/eval)")] = None,
+    data: Annotated[Path | None, typer.Option(
+        "--data", help="dataset file or folder in its original layout; for docs, gold.yaml or its folder")] = None,
     split: Annotated[str, typer.Option("--split", help="split to evaluate")] = "test",
     pipeline_dev: Annotated[bool, typer.Option(
         "--pipeline-dev", help="evaluate on the fixed, seeded dev split of the pipeline's training section")] = False,
     limit: Annotated[int | None, typer.Option("--limit", help="evaluate at most this many examples")] = None,
     mode: Annotated[str, typer.Option("--mode", help="zero-shot, fine-tuned, rag-fine-tuned, all")] = "rag-fine-tuned",
     out: Annotated[Path | None, typer.Option("--out", help="folder for report.json/.md and plots")] = None,
+    device: DeviceOpt = None,
 ) -> None:
     """Evaluate on a benchmark with the standard metric; the last line printed is the headline."""
     configure_logging()
-    config = load_config(pipeline)
+    config = load_config(pipeline, device=device)
+    if dataset == DOCS_DATASET:
+        evaluate_docs(config, data, out)
+        return
     with user_errors(), progress_bar(TextColumn("{task.fields[rate]}")) as bar:
         tasks: dict[str, Any] = {}
 
@@ -42,6 +52,24 @@ def evaluate(
                                    pipeline_dev=pipeline_dev, limit=limit, out=out, on_progress=on_progress)
     console.print(per_relation_table(report.main.metrics))
     console.print(report.summary_table)
+    if out is not None:
+        console.print(f"report written to {out}", soft_wrap=True)
+    console.print(report.headline, highlight=False)
+
+
+def evaluate_docs(config: PipelineConfig, data: Path | None, out: Path | None) -> None:
+    """The whole ingest path against a gold file: triple P/R/F1 and which stage each error comes from."""
+    with user_errors():
+        if data is None:
+            raise ConfigError("--dataset docs needs --data: a gold.yaml file or the folder holding it")
+        with console.status("reading, spaCy and labelling the gold documents"):
+            report = evaluate_documents(config, data, out)
+    table = Table("relation", "P", "R", "F1", "support", title="docs: per relation")
+    for label, v in report.metrics["per_relation"].items():
+        table.add_row(label, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", str(v["support"]))
+    console.print(table)
+    stages = report.metrics["errors_by_stage"]
+    console.print(f"errors: {stages['entities']} from entities, {stages['labelling']} from labelling")
     if out is not None:
         console.print(f"report written to {out}", soft_wrap=True)
     console.print(report.headline, highlight=False)

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kgbuild.cli._common import app, configure_logging, console, plain, progress_bar, user_errors, visible
-from kgbuild.cli._options import with_store_options
+from kgbuild.cli._options import DeviceOpt, with_store_options
 from kgbuild.config import PipelineConfig
 from kgbuild.graph.neo4j_values import safe_uri
 from kgbuild.workflows.ingest import IngestHooks, IngestSummary, ingest_folder
@@ -29,6 +29,7 @@ def ingest(
         "--follow-links", help="read symbolic links that lead out of the folder")] = False,
     report: Annotated[Path | None, typer.Option(
         "--report", help="write a JSON run report: counts, timings, every skipped or failed file")] = None,
+    device: DeviceOpt = None,
     *,
     config: PipelineConfig,
 ) -> None:
@@ -37,6 +38,8 @@ def ingest(
     Exit status: 0 when every file was read or skipped for a reason, 3 when some files failed
     (the others are written), 1 on an error that stops the run."""
     configure_logging()
+    with user_errors():
+        config = config.with_overrides(device=device)
     if follow_links:
         config = config.model_copy(update={"reader": config.reader.model_copy(update={"follow_links": True})})
     with user_errors(), progress_bar(always=False) as bar:

@@ -9,7 +9,7 @@ import typer
 from rich.progress import TextColumn
 
 from kgbuild.cli._common import app, configure_logging, console, progress_bar, user_errors
-from kgbuild.cli._options import load_config
+from kgbuild.cli._options import DeviceOpt, load_config
 from kgbuild.workflows.train import run_training
 
 
@@ -19,10 +19,11 @@ def train(
     max_steps: Annotated[int | None, typer.Option("--max-steps", help="stop after this many optimiser steps")] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="train on at most this many examples")] = None,
     no_eval: Annotated[bool, typer.Option("--no-eval", help="skip the dev evaluation at the end")] = False,
+    device: DeviceOpt = None,
 ) -> None:
     """LoRA-fine-tune the RAG generator; resumes from the last checkpoint after an interruption."""
     configure_logging()
-    config = load_config(pipeline)
+    config = load_config(pipeline, device=device)
     with user_errors(), progress_bar(TextColumn("loss {task.fields[loss]}")) as bar:
         task = bar.add_task("train", total=None, loss="-")
 

@@ -14,7 +14,7 @@ def open_store(config: StoreConfig, read_only: bool = False) -> GraphStore:
     if config.kind == "embedded":
         from kgbuild.graph.embedded import EmbeddedStore
 
-        return EmbeddedStore(Path(config.path).expanduser(), read_only=read_only)
+        return EmbeddedStore(Path(config.path).expanduser(), read_only=read_only, buffer_pool_mb=config.buffer_pool_mb)
     if config.kind == "neo4j":
         from kgbuild.graph.neo4j_store import Neo4jStore
 

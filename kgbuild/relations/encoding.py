@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from kgbuild.relations.device import model_device, to_device
 from kgbuild.relations.prompt import label_text
 
 PrefixKV = list[tuple[torch.Tensor, torch.Tensor]]
@@ -20,8 +21,8 @@ PrefixKV = list[tuple[torch.Tensor, torch.Tensor]]
 @torch.no_grad()
 def encode_prefix(model: Any, prefix_ids: Sequence[int]) -> PrefixKV:
     """Per-layer keys and values of the static prompt prefix, computed once."""
-    device = next(model.parameters()).device
-    out = model(input_ids=torch.tensor([list(prefix_ids)], device=device), use_cache=True, logits_to_keep=1)
+    ids = to_device(torch.tensor([list(prefix_ids)]), model_device(model))
+    out = model(input_ids=ids, use_cache=True, logits_to_keep=1)
     return [(layer.keys, layer.values) for layer in out.past_key_values.layers]
 
 

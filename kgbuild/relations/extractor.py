@@ -37,7 +37,8 @@ class RelationExtractor:
         if gen.threads is not None:
             torch.set_num_threads(gen.threads)  # process-wide, as torch has it
         adapter = config.adapter_spec()
-        loaded = load_model(gen.model, kind=gen.kind, adapter=adapter, dtype=gen.dtype, load_in_4bit=gen.load_in_4bit)
+        loaded = load_model(gen.model, kind=gen.kind, adapter=adapter, dtype=gen.dtype, load_in_4bit=gen.load_in_4bit,
+                            device=gen.device)
         scorer = LabelScorer(loaded, schema.all_labels, prompter.static, gen.max_prompt_tokens, gen.score,
                              pairs_per_pass=gen.batch_size)
         model_id = gen.model if adapter is None else f"{gen.model}+{adapter_name(Path(adapter))}"

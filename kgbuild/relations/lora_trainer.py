@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from kgbuild.relations import encoding
+from kgbuild.relations.device import model_device, to_device, training_precision
 from kgbuild.relations.models import LoadedModel, load_model
 from kgbuild.relations.prompt import PairPrompt
 
@@ -65,19 +66,34 @@ def _truncate_log(path: Path, step: int) -> None:
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
 
-def training_seconds(path: Path) -> float:
-    """Wall-clock seconds of the logged steps, summed over resumed runs (each run's clock restarts at 0)."""
+@dataclass(frozen=True)
+class TrainingTotals:
+    """Wall-clock seconds and tokens of the logged steps, summed over resumed runs."""
+
+    steps: int
+    seconds: float
+    tokens: int
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds > 0 else 0.0
+
+
+def training_totals(path: Path) -> TrainingTotals:
+    """Each run's clock and token count restart at 0, so a drop marks a resumed run whose totals are banked."""
     if not path.exists():
-        return 0.0
-    total, last = 0.0, 0.0
+        return TrainingTotals(0, 0.0, 0)
+    seconds = tokens = steps = 0.0
+    last_seconds, last_tokens = 0.0, 0
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
-        seconds = float(json.loads(line)["seconds"])
-        if seconds < last:  # a resumed run: bank the previous run's time
-            total += last
-        last = seconds
-    return total + last
+        record = json.loads(line)
+        if float(record["seconds"]) < last_seconds:
+            seconds, tokens = seconds + last_seconds, tokens + last_tokens
+        last_seconds, last_tokens = float(record["seconds"]), int(record.get("tokens", 0))
+        steps = int(record["step"])
+    return TrainingTotals(int(steps), seconds + last_seconds, int(tokens) + last_tokens)
 
 
 def seed_everything(seed: int) -> None:
@@ -91,11 +107,16 @@ class LoRATrainer:
 
     def __init__(self, base_model: str, kind: str, labels: Sequence[str], static_prefix: str, *,
                  lora_r: int, lora_alpha: int, lora_dropout: float, target_modules: list[str] | None,
-                 learning_rate: float, max_prompt_tokens: int, seed: int, dtype: str = "float32") -> None:
+                 learning_rate: float, max_prompt_tokens: int, seed: int, dtype: str = "float32",
+                 device: str = "auto") -> None:
         from peft import LoraConfig, TaskType, get_peft_model
 
         seed_everything(seed)
-        self.loaded: LoadedModel = load_model(base_model, kind=kind, dtype=dtype, trainable=True)  # type: ignore[arg-type]
+        self.loaded: LoadedModel = load_model(base_model, kind=kind, dtype=dtype, trainable=True,  # type: ignore[arg-type]
+                                              device=device)
+        self.device = model_device(self.loaded.model)
+        self.tokens_fed = 0  # tokens the model processed (padding excluded), for tokens/s
+        self._step_prefix: encoding.PrefixKV | None = None  # within one optimiser step the weights do not change
         self.kind = self.loaded.kind
         tokenizer = self.loaded.tokenizer
         self.label_ids = encoding.label_token_ids(tokenizer, labels)
@@ -122,9 +143,10 @@ class LoRATrainer:
         return encoding.fit_sentence(self.loaded.tokenizer, prompt.sentence, [prompt.pair], self.budget).row(0)
 
     def loss(self, batch: Sequence[TrainExample]) -> torch.Tensor:
-        if self.kind == "causal":
-            return self._causal_loss(batch)
-        return self._seq2seq_loss(batch)
+        with training_precision(self.device):
+            if self.kind == "causal":
+                return self._causal_loss(batch)
+            return self._seq2seq_loss(batch)
 
     def _causal_loss(self, batch: Sequence[TrainExample]) -> torch.Tensor:
         tokenizer, model = self.loaded.tokenizer, self.model
@@ -135,23 +157,34 @@ class LoRATrainer:
             sequences.append(dynamic + label)
             # targets[i] is the token logits[i] must predict: only the label tokens count.
             targets.append([-100] * (len(dynamic) - 1) + label + [-100])
-        inputs = encoding.prefixed_batch(sequences, len(self.static_ids), tokenizer.pad_token_id or 0)
+        inputs = to_device(encoding.prefixed_batch(sequences, len(self.static_ids), tokenizer.pad_token_id or 0),
+                           self.device)
+        self.tokens_fed += sum(map(len, sequences))
         # Rows are left-padded, so every label sits at the right end: only the last ``keep`` positions need
         # logits. Projecting just those onto the vocabulary saves most of a step's time and memory.
         keep = max(len(self.label_ids[e.label_index]) for e in batch) + 1
-        labels = encoding.prefixed_batch(targets, 0, -100).input_ids[:, -keep:]
-        prefix_kv = encoding.encode_prefix(model, self.static_ids) if self.static_ids else None
+        labels = to_device(encoding.prefixed_batch(targets, 0, -100).input_ids[:, -keep:], self.device)
+        prefix_kv = self._step_prefix if self._step_prefix is not None else self._encode_static()
         logits = model(input_ids=inputs.input_ids, attention_mask=inputs.attention_mask, position_ids=inputs.positions,
                        past_key_values=encoding.prefix_cache(model, prefix_kv, len(batch)), use_cache=True,
                        logits_to_keep=keep).logits
         return torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), labels.reshape(-1),
                                                  ignore_index=-100)
 
+    def _encode_static(self) -> encoding.PrefixKV | None:
+        """The static prefix's keys and values, without gradients, as inference caches them."""
+        if not self.static_ids:
+            return None
+        self.tokens_fed += len(self.static_ids)
+        with training_precision(self.device):
+            return encoding.encode_prefix(self.model, self.static_ids)
+
     def _seq2seq_loss(self, batch: Sequence[TrainExample]) -> torch.Tensor:
         tokenizer, model = self.loaded.tokenizer, self.model
         pad = tokenizer.pad_token_id or 0
         dynamic = [self.encode(e) for e in batch]
         input_ids, attention_mask = encoding.seq2seq_batch(tokenizer, self.static_ids, dynamic, pad)
+        self.tokens_fed += int(attention_mask.sum())
         start = encoding.decoder_start_id(self.loaded.model)
         labels = [self.label_ids[e.label_index] for e in batch]
         width = max(len(x) for x in labels)
@@ -160,14 +193,20 @@ class LoRATrainer:
         for row, lab in enumerate(labels):
             decoder_in[row, :len(lab)] = torch.tensor([start, *lab[:-1]])
             target[row, :len(lab)] = torch.tensor(lab)
-        logits = model(input_ids=input_ids, attention_mask=attention_mask, decoder_input_ids=decoder_in).logits
+        self.tokens_fed += sum(map(len, labels))
+        inputs = to_device({"input_ids": input_ids, "attention_mask": attention_mask, "decoder_input_ids": decoder_in},
+                           self.device)
+        logits = model(**inputs).logits
+        target = to_device(target, self.device)
         return torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), target.reshape(-1),
                                                  ignore_index=-100)
 
     # -- loop -----------------------------------------------------------------------------
     def train(self, examples: Sequence[TrainExample], *, batch_size: int, grad_accumulation: int, epochs: float,
               max_steps: int | None, seed: int, checkpoints: Path, save_every: int, log_path: Path,
-              on_step: Callable[[int, int, float], None] | None = None) -> TrainState:
+              on_step: Callable[[int, int, float], None] | None = None,
+              on_epoch_end: Callable[[int], None] | None = None) -> TrainState:
+        """``on_epoch_end(n)`` runs after the step that completes epoch ``n`` (1-based)."""
         steps_per_epoch = max(1, math.ceil(len(examples) / (batch_size * grad_accumulation)))
         total = max_steps if max_steps is not None else max(1, math.ceil(steps_per_epoch * epochs))
         state = self._resume(checkpoints)
@@ -179,6 +218,7 @@ class LoRATrainer:
             while state.step < total:
                 self.optimizer.zero_grad()
                 loss_sum = 0.0
+                self._step_prefix = self._encode_static() if self.kind == "causal" else None  # once per step
                 for _ in range(grad_accumulation):
                     if state.position >= len(order):
                         state.epoch += 1
@@ -191,13 +231,16 @@ class LoRATrainer:
                     loss_sum += float(loss.item())
                 torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], 1.0)
                 self.optimizer.step()
+                self._step_prefix = None  # the weights changed
                 state.step += 1
                 record = {"step": state.step, "epoch": state.epoch, "loss": round(loss_sum, 5),
-                          "seconds": round(time.perf_counter() - started, 2)}
+                          "seconds": round(time.perf_counter() - started, 2), "tokens": self.tokens_fed}
                 log_file.write(json.dumps(record) + "\n")
                 log_file.flush()
                 if on_step is not None:
                     on_step(state.step, total, loss_sum)
+                if on_epoch_end is not None and state.position >= len(order):
+                    on_epoch_end(state.epoch + 1)
                 if state.step % save_every == 0 or state.step == total:
                     self._checkpoint(checkpoints, state)
         return state

@@ -9,7 +9,9 @@ design because the forward pass is compute-bound on CPU:
   in the same forward pass as the pair's own tokens.
 
 Each label is followed by EOS, so a label that is a prefix of another is still scored fairly.
-Confidence is the softmax over label scores (summed log-probabilities, or their mean).
+Confidence is the softmax over label scores: summed log-probabilities (``sum``), their mean, or
+constrained decoding's stepwise-renormalised probability (``stepwise``, which feeds only the label
+tokens that decide between labels; see :mod:`kgbuild.relations.label_tree`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 import torch
 
+from kgbuild.relations.device import model_device, to_device
 from kgbuild.relations.encoding import (
     PrefixKV,
     decoder_start_id,
@@ -65,7 +68,7 @@ class LabelScorer:
         self.pairs_per_pass = max(1, pairs_per_pass)
         tokenizer = loaded.tokenizer
         self.sequences = label_token_ids(tokenizer, self.labels)
-        self.tree = LabelTree.build(self.sequences)
+        self.tree = LabelTree.build(self.sequences, stepwise=score == "stepwise")
         self.lengths = torch.tensor([len(s) for s in self.sequences], dtype=torch.float32)
         self._prefix_ids = tokenizer(static_prefix, add_special_tokens=False).input_ids
         self._prefix_kv = (encode_prefix(loaded.model, self._prefix_ids)
@@ -75,7 +78,7 @@ class LabelScorer:
 
     @property
     def device(self) -> torch.device:
-        return next(self.loaded.model.parameters()).device
+        return model_device(self.loaded.model)
 
     def dynamic_budget(self) -> int:
         return dynamic_budget(self.loaded.tokenizer, len(self._prefix_ids), self.max_prompt_tokens, self.loaded.kind)
@@ -138,9 +141,9 @@ class LabelScorer:
         if not sentence:
             return self._prefix_kv, start
         cache = self._cache(self._prefix_kv)
-        positions = torch.arange(start, start + len(sentence))[None]
-        self._forward(input_ids=torch.tensor([sentence], device=self.device), position_ids=positions.to(self.device),
-                      past_key_values=cache, logits_to_keep=1)
+        inputs = to_device({"input_ids": torch.tensor([sentence]),
+                            "position_ids": torch.arange(start, start + len(sentence))[None]}, self.device)
+        self._forward(**inputs, past_key_values=cache, logits_to_keep=1)
         return [(layer.keys, layer.values) for layer in cache.layers], start + len(sentence)
 
     def _score_pairs(self, context: tuple[PrefixKV | None, int], pairs: list[list[int]]) -> torch.Tensor:
@@ -167,10 +170,9 @@ class LabelScorer:
             keep += [start + length - 1, *range(nodes.start, nodes.stop)]
         dtype = next(self.loaded.model.parameters()).dtype
         additive = torch.zeros(sees.shape, dtype=dtype).masked_fill(~sees, torch.finfo(dtype).min)
-        out = self._forward(input_ids=torch.tensor([ids], device=device),
-                            attention_mask=additive[None, None].to(device),
-                            position_ids=torch.tensor([positions], device=device), past_key_values=self._cache(kv),
-                            logits_to_keep=torch.tensor(keep, device=device))
+        inputs = to_device({"input_ids": torch.tensor([ids]), "attention_mask": additive[None, None],
+                            "position_ids": torch.tensor([positions]), "logits_to_keep": torch.tensor(keep)}, device)
+        out = self._forward(**inputs, past_key_values=self._cache(kv))
         logp = torch.log_softmax(out.logits[0].float(), dim=-1).cpu().view(len(pairs), 1 + tree.size, -1)
         return tree.label_scores(logp[:, 0], logp[:, 1:])
 
@@ -178,22 +180,20 @@ class LabelScorer:
         """Encode each prompt once, then decode the root and every tree node, one decoder pass per depth."""
         model, device, tree = self.loaded.model, self.device, self.tree
         tokenizer = self.loaded.tokenizer
-        input_ids, attention_mask = seq2seq_batch(tokenizer, self._prefix_ids, dynamic, tokenizer.pad_token_id or 0)
-        attention_mask = attention_mask.to(device)
-        hidden = model.get_encoder()(input_ids=input_ids.to(device), attention_mask=attention_mask).last_hidden_state
+        input_ids, attention_mask = to_device(
+            seq2seq_batch(tokenizer, self._prefix_ids, dynamic, tokenizer.pad_token_id or 0), device)
+        hidden = model.get_encoder()(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         start, batch = decoder_start_id(model), len(dynamic)
 
         def next_token_logp(paths: list[tuple[int, ...]]) -> torch.Tensor:
             """[batch, len(paths), vocab]: the decoder's next-token log-probabilities after each path."""
-            rows = torch.arange(batch).repeat_interleave(len(paths))
-            decoder_ids = torch.tensor([[start, *path] for path in paths] * batch, device=device)
+            rows = to_device(torch.arange(batch).repeat_interleave(len(paths)), device)
+            decoder_ids = to_device(torch.tensor([[start, *path] for path in paths] * batch), device)
             out = model(encoder_outputs=(hidden[rows],), attention_mask=attention_mask[rows],
                         decoder_input_ids=decoder_ids)
             return torch.log_softmax(out.logits[:, -1].float(), dim=-1).view(batch, len(paths), -1)
 
         first = next_token_logp([()])[:, 0]
-        if tree.size == 0:
-            return first[:, tree.first_tokens].clone()
         nodes = torch.empty((batch, tree.size, first.shape[-1]))
         for depth in sorted(set(tree.depth.tolist())):
             members = [i for i, prefix in enumerate(tree.prefixes) if len(prefix) == depth]

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
-import platform
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,13 +21,15 @@ from typing import Any
 
 import torch
 
-from kgbuild.config import PipelineConfig
+from kgbuild.config import PipelineConfig, TrainingConfig
 from kgbuild.datasets.registry import check_dataset_schema
 from kgbuild.datasets.splits import TrainingData, load_training_data, training_section
 from kgbuild.errors import TrainingError
-from kgbuild.relations.lora_trainer import LoRATrainer, TrainExample, training_seconds
+from kgbuild.relations.device import describe, resolve_device
+from kgbuild.relations.lora_trainer import LoRATrainer, TrainExample, TrainingTotals, training_totals
 from kgbuild.relations.rag_prompter import RagPrompter
 from kgbuild.relations.retrieval import write_bank
+from kgbuild.workflows.epoch_selection import EpochSelector
 from kgbuild.workflows.evaluate import evaluate_examples
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,26 @@ class TrainingResult:
     @property
     def headline(self) -> str:
         return str(self.dev_metrics.get("headline", ""))
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Batch size, learning rate and step budget as actually used on the chosen device."""
+
+    batch_size: int
+    learning_rate: float
+    max_steps: int | None
+
+
+def schedule_for(training: TrainingConfig, device: torch.device, max_steps: int | None) -> Schedule:
+    """On a GPU a bigger batch fills the card. The learning rate follows the square-root rule for Adam
+    (lr x sqrt(new batch / old batch)), and a step budget shrinks so that it covers the same examples."""
+    bigger = training.cuda_batch_size
+    if device.type != "cuda" or bigger is None or bigger == training.batch_size:
+        return Schedule(training.batch_size, training.learning_rate, max_steps)
+    ratio = bigger / training.batch_size
+    steps = None if max_steps is None else max(1, math.ceil(max_steps / ratio))
+    return Schedule(bigger, training.learning_rate * math.sqrt(ratio), steps)
 
 
 def run_training(config: PipelineConfig, *, max_steps: int | None = None, limit: int | None = None,
@@ -66,31 +88,42 @@ def run_training(config: PipelineConfig, *, max_steps: int | None = None, limit:
     examples = [TrainExample(text, label_index[str(p.label)]) for text, p in zip(prompts, data.train, strict=True)]
 
     gen = config.generator
-    trainer = LoRATrainer(
+    device = resolve_device(gen.device)
+    schedule = schedule_for(training, device, max_steps if max_steps is not None else training.max_steps)
+    log.info("training on %s: batch %d, learning rate %.2e", describe(device), schedule.batch_size,
+             schedule.learning_rate)
+    trainer = LoRATrainer(  # float32 master weights; on a GPU the forward pass runs under bfloat16 autocast
         gen.model, gen.kind, schema.all_labels, prompter.static, lora_r=training.lora_r,
         lora_alpha=training.lora_alpha, lora_dropout=training.lora_dropout, target_modules=training.target_modules,
-        learning_rate=training.learning_rate, max_prompt_tokens=gen.max_prompt_tokens, seed=training.seed,
-        dtype="float32" if gen.dtype == "auto" else gen.dtype,
+        learning_rate=schedule.learning_rate, max_prompt_tokens=gen.max_prompt_tokens, seed=training.seed,
+        dtype="float32" if gen.dtype == "auto" else gen.dtype, device=str(device),
     )
-    state = trainer.train(
-        examples, batch_size=training.batch_size, grad_accumulation=training.grad_accumulation,
-        epochs=training.epochs, max_steps=max_steps if max_steps is not None else training.max_steps,
-        seed=training.seed, checkpoints=out / "checkpoints", save_every=training.save_every,
-        log_path=out / "train_log.jsonl", on_step=on_step,
-    )
-    trainer.save(out / "adapter")
     schema.save(out / "schema.yaml")
     (out / "prompt.yaml").write_text(prompter.builder.template.to_yaml(), encoding="utf-8")
     artefact = artefact_pipeline(config, out)
     (out / "pipeline.yaml").write_text(artefact.dump_yaml(), encoding="utf-8")
-    train_seconds = training_seconds(out / "train_log.jsonl")  # all runs, also when this one resumed
+    selector = None
+    if training.select_epoch and evaluate_dev and data.dev:
+        selector = EpochSelector(artefact, training.dataset, data.dev, out / "epochs")
+    state = trainer.train(
+        examples, batch_size=schedule.batch_size, grad_accumulation=training.grad_accumulation,
+        epochs=training.epochs, max_steps=schedule.max_steps,
+        seed=training.seed, checkpoints=out / "checkpoints", save_every=training.save_every,
+        log_path=out / "train_log.jsonl", on_step=on_step,
+        on_epoch_end=(lambda epoch: selector.evaluate(epoch, trainer)) if selector else None,
+    )
+    trainer.save(out / "adapter")
+    totals = training_totals(out / "train_log.jsonl")  # all runs, also when this one resumed
     metrics: dict[str, Any] = {}
     if evaluate_dev and data.dev:
         del trainer  # free the training copy before loading the inference model
         artefact = artefact.model_copy(update={"source": str(out / "pipeline.yaml")})
         metrics = evaluate_examples(artefact, training.dataset, data.dev, mode="rag-fine-tuned").metrics
+        if selector is not None:
+            metrics, shipped_epoch = selector.ship_best(out, metrics)
+            metrics["shipped_epoch"] = shipped_epoch  # None: the final adapter
         (out / "dev_metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True), encoding="utf-8")
-    write_model_card(out, config, data, state.step, train_seconds, metrics)
+    write_model_card(out, config, data, totals, metrics, schedule, describe(device))
     shutil.rmtree(out / "checkpoints", ignore_errors=True)
     return TrainingResult(output=out, steps=state.step, dev_metrics=metrics)
 
@@ -109,9 +142,10 @@ def artefact_pipeline(config: PipelineConfig, out: Path) -> PipelineConfig:
     })
 
 
-def write_model_card(out: Path, config: PipelineConfig, data: TrainingData, steps: int, seconds: float,
-                     metrics: dict[str, Any]) -> None:
+def write_model_card(out: Path, config: PipelineConfig, data: TrainingData, totals: TrainingTotals,
+                     metrics: dict[str, Any], schedule: Schedule, hardware: str) -> None:
     training = training_section(config)
+    epochs = totals.steps * schedule.batch_size * training.grad_accumulation / max(1, len(data.train))
     labels: dict[str, int] = {}
     for pair in data.train:
         labels[str(pair.label)] = labels.get(str(pair.label), 0) + 1
@@ -125,12 +159,13 @@ def write_model_card(out: Path, config: PipelineConfig, data: TrainingData, step
         f"{len(data.dev)} dev examples ({'dataset dev split' if training.dev_split else 'seeded split, seed '}"
         f"{'' if training.dev_split else training.split_seed})",
         f"- Retrieval: k={config.retriever.k} examples from the training bank with `{config.retriever.encoder}`",
-        f"- Steps: {steps} (batch {training.batch_size} x accumulation {training.grad_accumulation}), "
-        f"learning rate {training.learning_rate}, seed {training.seed}",
-        f"- Training time: {seconds / 60:.1f} min wall-clock for the training steps, "
-        f"on {torch.get_num_threads()} CPU threads, "
-        f"{platform.processor() or platform.machine()}, torch {torch.__version__}, no GPU",
+        f"- Steps: {totals.steps} (batch {schedule.batch_size} x accumulation {training.grad_accumulation}), "
+        f"{epochs:.2f} epochs, learning rate {schedule.learning_rate:.3g}, seed {training.seed}",
+        f"- Training time: {totals.seconds / 60:.1f} min wall-clock for the training steps "
+        f"({totals.seconds / epochs if epochs else 0.0:.0f} s per epoch, {totals.tokens_per_second:.0f} tokens/s), "
+        f"on {hardware}, torch {torch.__version__}",
         f"- Dev result: {headline}",
+        *_epoch_lines(out, metrics),
         "",
         "Reproduce with `kgbuild train --pipeline <the shipped pipeline file>`.",
         "",
@@ -141,3 +176,14 @@ def write_model_card(out: Path, config: PipelineConfig, data: TrainingData, step
         *[f"| {label} | {count} |" for label, count in sorted(labels.items())],
     ]
     (out / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _epoch_lines(out: Path, metrics: dict[str, Any]) -> list[str]:
+    """Which adapter was shipped when every epoch was scored on dev (``training.select_epoch``)."""
+    path = out / "epochs.json"
+    if not path.exists():
+        return []
+    epochs = json.loads(path.read_text(encoding="utf-8"))["epochs"]
+    scores = ", ".join(f"epoch {e['epoch']}: {e['headline_value']:.3f}" for e in epochs)
+    chosen = metrics.get("shipped_epoch")
+    return [f"- Checkpoint chosen on dev: {'epoch ' + str(chosen) if chosen else 'the final step'} ({scores})"]

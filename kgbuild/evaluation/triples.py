@@ -1,0 +1,94 @@
+"""End-to-end triple scoring against a gold file, with each error traced to its stage.
+
+A triple is (document, head, relation, tail) with entity names mapped to their gold canonical
+name through the gold aliases, case-insensitively and without a leading article. An error is
+blamed on **entities** when spaCy's output made the right answer impossible or the wrong one
+possible (an entity missed or mistyped, so the pair was never a candidate for the gold label, or a
+predicted triple joins a name that is no gold entity of that type), and on **labelling** otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kgbuild.datasets.docs_gold import GoldDocument
+from kgbuild.schema import RelationSchema
+from kgbuild.types import CandidatePair, LabelledPair
+
+Key = tuple[str, str, str, str]  # document path, head, relation, tail (canonical names)
+
+
+@dataclass
+class DocumentOutput:
+    """What the pipeline produced for one gold document: every candidate pair and every labelled one."""
+
+    gold: GoldDocument
+    candidates: list[CandidatePair]
+    labelled: list[LabelledPair]
+
+
+@dataclass
+class TripleErrors:
+    missed: list[dict[str, str]] = field(default_factory=list)  # false negatives
+    spurious: list[dict[str, str]] = field(default_factory=list)  # false positives
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def score_documents(outputs: Sequence[DocumentOutput], schema: RelationSchema) -> dict[str, Any]:
+    """Micro precision, recall and F1 over triples, per relation, and the errors by stage."""
+    gold_keys: set[Key] = set()
+    predicted: set[Key] = set()
+    errors = TripleErrors()
+    for output in outputs:
+        doc = output.gold
+        gold = {(doc.path, doc.canonical(h), r, doc.canonical(t)) for h, r, t in doc.triples}
+        types: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        for pair in output.candidates:
+            names = (doc.canonical(pair.head.text), doc.canonical(pair.tail.text))
+            types.setdefault(names, set()).add((pair.head.type, pair.tail.type))
+        found: dict[Key, tuple[str, str]] = {}
+        for item in output.labelled:
+            if item.label != schema.no_relation:
+                key = (doc.path, doc.canonical(item.pair.head.text), item.label, doc.canonical(item.pair.tail.text))
+                found.setdefault(key, (item.pair.head.type, item.pair.tail.type))
+        for key in sorted(gold - found.keys()):
+            _, head, relation, tail = key
+            possible = any(relation in schema.allowed_labels(*t) for t in types.get((head, tail), ()))
+            errors.missed.append(_error(key, "labelling" if possible else "entities"))
+        for key in sorted(found.keys() - gold):
+            _, head, relation, tail = key
+            right_types = (doc.gold_type(head), doc.gold_type(tail)) == found[key]
+            errors.spurious.append(_error(key, "labelling" if right_types else "entities", found[key]))
+        gold_keys |= gold
+        predicted |= found.keys()
+    tp = len(gold_keys & predicted)
+    per_relation = {}
+    for relation in schema.labels:
+        g = {k for k in gold_keys if k[2] == relation}
+        p = {k for k in predicted if k[2] == relation}
+        per_relation[relation] = {**_prf(len(g & p), len(p - g), len(g - p)), "support": len(g)}
+    blamed = [e["stage"] for e in (*errors.missed, *errors.spurious)]
+    return {
+        **_prf(tp, len(predicted) - tp, len(gold_keys) - tp),
+        "gold": len(gold_keys), "predicted": len(predicted), "true_positives": tp,
+        "documents": len(outputs), "per_relation": per_relation,
+        "errors_by_stage": {stage: blamed.count(stage) for stage in ("entities", "labelling")},
+        "entity_error_share": blamed.count("entities") / len(blamed) if blamed else 0.0,
+        "missed": errors.missed, "spurious": errors.spurious,
+    }
+
+
+def _error(key: Key, stage: str, spacy_types: tuple[str, str] | None = None) -> dict[str, str]:
+    document, head, relation, tail = key
+    error = {"document": document, "head": head, "relation": relation, "tail": tail, "stage": stage}
+    if spacy_types:
+        error["spacy_types"] = "/".join(spacy_types)
+    return error
