@@ -92,7 +92,7 @@ def forward_limit(extractor: RelationExtractor, pairs: Sequence[CandidatePair]) 
     model, spent = scorer.loaded.model, [0.0]
     real = scorer._forward
 
-    def replay_then_run(**inputs: Any) -> Any:
+    def replay_then_run(real_tokens: int, **inputs: Any) -> Any:
         kv = [(layer.keys, layer.values) for layer in inputs["past_key_values"].layers]
         plain = {"input_ids": inputs["input_ids"], "position_ids": inputs["position_ids"],
                  "past_key_values": scorer._cache(kv), "logits_to_keep": 1, "use_cache": True}
@@ -100,7 +100,7 @@ def forward_limit(extractor: RelationExtractor, pairs: Sequence[CandidatePair]) 
         with torch.no_grad():
             model(**plain)
         spent[0] += time.perf_counter() - started
-        return real(**inputs)
+        return real(real_tokens, **inputs)
 
     scorer._forward = replay_then_run  # type: ignore[method-assign]
     try:

@@ -38,6 +38,23 @@ from kgbuild.relations.label_tree import LabelTree
 from kgbuild.relations.models import LoadedModel
 from kgbuild.relations.prompt import PairPrompt
 
+SHAPE_BUCKET = 16  # forward-pass lengths are padded to a multiple of this
+
+
+def _bucketed(length: int) -> int:
+    """Fewer distinct shapes: oneDNN compiles and caches a kernel per shape, and with one shape per
+    sentence length that cache grew with the corpus (docs/PERFORMANCE.md)."""
+    return -(-length // SHAPE_BUCKET) * SHAPE_BUCKET
+
+
+@dataclass(frozen=True)
+class SentenceContext:
+    """The cached keys and values a sentence's pairs attend to."""
+
+    kv: PrefixKV | None
+    length: int  # real tokens: static prefix + sentence part; the pairs' positions continue from here
+    cached: int  # cached tokens, the sentence part's padding included
+
 
 @dataclass
 class LabelScores:
@@ -73,6 +90,7 @@ class LabelScorer:
         self._prefix_ids = tokenizer(static_prefix, add_special_tokens=False).input_ids
         self._prefix_kv = (encode_prefix(loaded.model, self._prefix_ids)
                            if loaded.kind == "causal" and self._prefix_ids else None)
+        self._pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id)
         self.forward_passes = 0  # counted for the structural test and the benchmarks
         self.tokens_fed = 0
 
@@ -130,25 +148,29 @@ class LabelScorer:
         """A fresh cache over ``kv``; with one row nothing is copied, and the model appends by concatenation."""
         return prefix_cache(self.loaded.model, kv, 1)
 
-    def _forward(self, **inputs: Any) -> Any:
+    def _forward(self, real_tokens: int, **inputs: Any) -> Any:
         self.forward_passes += 1
-        self.tokens_fed += int(inputs["input_ids"].shape[-1])
+        self.tokens_fed += real_tokens
         return self.loaded.model(use_cache=True, **inputs)
 
-    def _encode_sentence(self, sentence: list[int]) -> tuple[PrefixKV | None, int]:
-        """Keys and values of static prefix + sentence part, and their length."""
+    def _encode_sentence(self, sentence: list[int]) -> SentenceContext:
+        """Keys and values of static prefix + sentence part. The part is padded at its end to a shape
+        bucket; causal attention keeps the padding out of the real tokens, and pairs never see it."""
         start = len(self._prefix_ids)
         if not sentence:
-            return self._prefix_kv, start
+            return SentenceContext(self._prefix_kv, start, start)
         cache = self._cache(self._prefix_kv)
-        inputs = to_device({"input_ids": torch.tensor([sentence]),
-                            "position_ids": torch.arange(start, start + len(sentence))[None]}, self.device)
-        self._forward(**inputs, past_key_values=cache, logits_to_keep=1)
-        return [(layer.keys, layer.values) for layer in cache.layers], start + len(sentence)
+        padded = _bucketed(len(sentence))
+        ids = [*sentence, *[self._pad_id] * (padded - len(sentence))]
+        inputs = to_device({"input_ids": torch.tensor([ids]),
+                            "position_ids": torch.arange(start, start + padded)[None]}, self.device)
+        self._forward(len(sentence), **inputs, past_key_values=cache, logits_to_keep=1)
+        return SentenceContext([(layer.keys, layer.values) for layer in cache.layers], start + len(sentence),
+                               start + padded)
 
-    def _score_pairs(self, context: tuple[PrefixKV | None, int], pairs: list[list[int]]) -> torch.Tensor:
+    def _score_pairs(self, context: SentenceContext, pairs: list[list[int]]) -> torch.Tensor:
         """One pass for several pairs of one sentence: each pair's tokens, then its label tree."""
-        kv, context_len = context
+        kv, context_len, cached = context.kv, context.length, context.cached
         tree, device = self.tree, self.device
         ids: list[int] = []
         positions: list[int] = []
@@ -158,21 +180,24 @@ class LabelScorer:
             ids += [*pair, *tree.tokens.tolist()]
             positions += [context_len + i for i in range(len(pair))]
             positions += (context_len + len(pair) - 1 + tree.depth).tolist()
-        sees = torch.zeros((len(ids), context_len + len(ids)), dtype=torch.bool)
-        sees[:, :context_len] = True
+        real = len(ids)
+        ids += [self._pad_id] * (_bucketed(real) - real)  # padding rows: attend to the context only, never read
+        positions += [context_len] * (len(ids) - real)
+        sees = torch.zeros((len(ids), cached + len(ids)), dtype=torch.bool)
+        sees[:, :context_len] = True  # the cached sentence padding (context_len..cached) stays unseen
         keep: list[int] = []
         for start, length in blocks:
-            pair_cols = slice(context_len + start, context_len + start + length)
+            pair_cols = slice(cached + start, cached + start + length)
             sees[start:start + length, pair_cols] = torch.ones((length, length), dtype=torch.bool).tril()
             nodes = slice(start + length, start + length + tree.size)
             sees[nodes, pair_cols] = True
-            sees[nodes, context_len + nodes.start:context_len + nodes.stop] = tree.visible
+            sees[nodes, cached + nodes.start:cached + nodes.stop] = tree.visible
             keep += [start + length - 1, *range(nodes.start, nodes.stop)]
         dtype = next(self.loaded.model.parameters()).dtype
         additive = torch.zeros(sees.shape, dtype=dtype).masked_fill(~sees, torch.finfo(dtype).min)
         inputs = to_device({"input_ids": torch.tensor([ids]), "attention_mask": additive[None, None],
                             "position_ids": torch.tensor([positions]), "logits_to_keep": torch.tensor(keep)}, device)
-        out = self._forward(**inputs, past_key_values=self._cache(kv))
+        out = self._forward(real, **inputs, past_key_values=self._cache(kv))
         logp = torch.log_softmax(out.logits[0].float(), dim=-1).cpu().view(len(pairs), 1 + tree.size, -1)
         return tree.label_scores(logp[:, 0], logp[:, 1:])
 
