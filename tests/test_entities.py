@@ -30,3 +30,15 @@ def test_a_missing_model_names_the_package_to_install() -> None:
         load_spacy("no_such_spacy_model")
     with pytest.raises(EntityModelError, match="not installed"):
         load_spacy("json")  # an importable module that vends no model is not mistaken for one
+
+
+def test_mentions_lose_punctuation_at_their_edges_and_keep_exact_offsets() -> None:
+    from kgbuild.entities.spacy_ner import _mention
+
+    sentence = "BOSTON, March 3, 2025 - Acme Robotics said on Monday."
+    start = sentence.index("- Acme")
+    mention = _mention("- Acme Robotics", "ORG", start)
+    assert mention is not None and mention.text == "Acme Robotics"
+    assert sentence[mention.start:mention.end] == "Acme Robotics"
+    assert _mention("\"(O'Neil)\"", "PERSON", 0) == _mention("O'Neil", "PERSON", 2)  # inner apostrophe kept
+    assert _mention(" -- ", "ORG", 0) is None

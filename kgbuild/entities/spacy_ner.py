@@ -85,10 +85,21 @@ class SentenceAnnotator:
             start = offset + sent.start_char + lead
             stripped_text = text[lead:lead + len(stripped)]
             mentions = tuple(
-                Mention(text=ent.text, type=ent.label_, start=offset + ent.start_char - start,
-                        end=offset + ent.end_char - start)
-                for ent in sent.ents
-                if ent.text.strip()
+                mention for ent in sent.ents
+                if (mention := _mention(ent.text, ent.label_, offset + ent.start_char - start)) is not None
             )
             yield Sentence(doc_id=document.id, index=index, start=start, text=stripped_text, mentions=mentions)
             index += 1
+
+
+_EDGE_PUNCTUATION = " \t\n-\u2013\u2014\"'\u201c\u201d\u2018\u2019([{)]},;:"
+
+
+def _mention(text: str, type_: str, start: int) -> Mention | None:
+    """An entity span without the dashes, quotes and brackets spaCy sometimes includes at its edges
+    ("BOSTON - Acme Robotics said" gives "- Acme Robotics"), so one name gives one entity key."""
+    lead = len(text) - len(text.lstrip(_EDGE_PUNCTUATION))
+    name = text.strip(_EDGE_PUNCTUATION)
+    if not name:
+        return None
+    return Mention(text=name, type=type_, start=start + lead, end=start + lead + len(name))
