@@ -26,14 +26,9 @@ def machine() -> dict[str, Any]:
     """Where a figure was measured: processor, cores, threads and package versions."""
     import torch
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from kgbuild.relations.device import cpu_name
+
+    cpu = cpu_name()
     versions: dict[str, str | None] = {}
     for package in PACKAGES:
         try:

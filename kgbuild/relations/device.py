@@ -85,11 +85,22 @@ def training_precision(device: torch.device) -> Iterator[None]:
         yield
 
 
+def cpu_name() -> str:
+    """The processor's model name (``platform.processor()`` is empty on Linux)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def describe(device: torch.device) -> str:
     """The hardware, for model cards and benchmark reports."""
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda})"
-    return f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} CPU threads"
+    return f"{cpu_name()}, {torch.get_num_threads()} CPU threads"
 
 
 def model_device(model: Any) -> torch.device:

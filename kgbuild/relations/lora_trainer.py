@@ -83,17 +83,17 @@ def training_totals(path: Path) -> TrainingTotals:
     """Each run's clock and token count restart at 0, so a drop marks a resumed run whose totals are banked."""
     if not path.exists():
         return TrainingTotals(0, 0.0, 0)
-    seconds = tokens = steps = 0.0
-    last_seconds, last_tokens = 0.0, 0
+    banked = TrainingTotals(0, 0.0, 0)  # finished runs
+    last = TrainingTotals(0, 0.0, 0)  # the latest record of the run being read
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         record = json.loads(line)
-        if float(record["seconds"]) < last_seconds:
-            seconds, tokens = seconds + last_seconds, tokens + last_tokens
-        last_seconds, last_tokens = float(record["seconds"]), int(record.get("tokens", 0))
-        steps = int(record["step"])
-    return TrainingTotals(int(steps), seconds + last_seconds, int(tokens) + last_tokens)
+        seconds = float(record["seconds"])
+        if seconds < last.seconds:
+            banked = TrainingTotals(0, banked.seconds + last.seconds, banked.tokens + last.tokens)
+        last = TrainingTotals(int(record["step"]), seconds, int(record.get("tokens", 0)))
+    return TrainingTotals(last.steps, banked.seconds + last.seconds, banked.tokens + last.tokens)
 
 
 def seed_everything(seed: int) -> None:
