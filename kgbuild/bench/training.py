@@ -100,7 +100,6 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         cursor["kgbuild"] += 1
         before = trainer.tokens_fed
         trainer.optimizer.zero_grad()
-        trainer._step_prefix = None
         trainer.loss(batch).backward()
         trainer.optimizer.step()
         return trainer.tokens_fed - before
