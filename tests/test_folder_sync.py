@@ -45,11 +45,11 @@ def store(both_stores: GraphStore) -> GraphStore:
 
 @pytest.fixture
 def run(store: GraphStore, nlp: Any, default_schema: RelationSchema) -> Callable[..., tuple[IngestSummary, int]]:
-    ingestor = Ingestor(load_pipeline(REPO / "pipelines" / "default.yaml"), extractor=RuleExtractor(default_schema),
-                        nlp=nlp)  # type: ignore[arg-type]
+    extractor = RuleExtractor(default_schema)
+    ingestor = Ingestor(load_pipeline(REPO / "pipelines" / "default.yaml"), extractor=extractor,  # type: ignore[arg-type]
+                        nlp=nlp)
 
     def once(folder: Path, **options: Any) -> tuple[IngestSummary, int]:
-        extractor: Any = ingestor._extractor
         before = extractor.labelled
         return ingestor.ingest(folder, store, **options), extractor.labelled - before
 

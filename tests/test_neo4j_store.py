@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -28,7 +29,9 @@ from typer.testing import CliRunner
 
 from kgbuild.cli import app
 from kgbuild.config import Neo4jConfig
-from kgbuild.graph.neo4j_store import Neo4jStore, WriteCounters, _rel_type
+from kgbuild.graph.neo4j_store import Neo4jStore, WriteCounters
+from kgbuild.graph.neo4j_writes import CREATE_EDGES, FIND_EDGES, LOCK_ENTITIES, plain_rel_type
+from kgbuild.graph.queries import MERGE_ENTITIES
 from kgbuild.graph.store import DocumentRecord, ReadOnlyQueryError, StoreError
 from kgbuild.types import Triple
 
@@ -67,7 +70,7 @@ def test_schema_setup_is_repeatable(store: Neo4jStore) -> None:
 @pytest.mark.parametrize("rel_type", ["WORKS_FOR]->() DETACH DELETE r //", "A B", "`X`", "works_for", ""])
 def test_only_plain_identifiers_reach_a_statement(rel_type: str) -> None:
     with pytest.raises(StoreError, match="not a plain identifier"):
-        _rel_type(rel_type)
+        plain_rel_type(rel_type)
 
 
 # -- round trips --------------------------------------------------------------------------
@@ -95,6 +98,44 @@ def test_failed_batch_leaves_nothing_half_written_and_rerun_completes(store: Neo
     monkeypatch.undo()
     store.write_triples(triples)
     assert stored(store) == canonical(triples) and edges(store) == expected_edges(triples)
+
+
+def test_servers_before_5_26_get_one_statement_per_type(store: Neo4jStore) -> None:
+    """Dynamic relationship types are a 5.26 feature; the per-type fallback writes the same graph."""
+    batch = [make_triple("Ann", label, f"Org {i}", doc=f"d{i % 2}") for i, label in enumerate(LABELS * 2)]
+    store.dynamic_types = False
+    store.write_triples(batch)
+    assert written_by(store, store.write_triples, batch) == WriteCounters()
+    assert stored(store) == canonical(batch) and edges(store) == expected_edges(batch)
+
+
+def test_concurrent_writers_never_duplicate_an_edge(store: Neo4jStore, neo4j_config: Neo4jConfig) -> None:
+    """Two processes loading overlapping triples at once: each edge exists once, carrying both writers'
+    evidence (the entity locks serialise the find-then-CREATE of shared edges)."""
+    pairs = [(f"Person {i % 7}", f"Org {i % 5}") for i in range(60)]
+    first = [make_triple(h, "works_for", t, doc="a", index=i) for i, (h, t) in enumerate(pairs)]
+    second = [make_triple(h, "works_for", t, doc="b", index=i) for i, (h, t) in enumerate(reversed(pairs))]
+    other = Neo4jStore(neo4j_config)
+    other.ensure_schema(SCHEMA)
+    store.batch_size = other.batch_size = 4  # many small transactions, so the two writers interleave
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda job: job[0].write_triples(job[1]), [(store, first), (other, second)]))
+    finally:
+        other.close()
+    count = store.query("MATCH (:Entity)-[r:WORKS_FOR]->(:Entity) RETURN count(r)").rows[0][0]
+    assert count == len(set(pairs))
+    assert stored(store) == canonical(first + second) and edges(store) == expected_edges(first + second)
+
+
+def test_profiling_a_write_reports_plans_and_writes_nothing(store: Neo4jStore) -> None:
+    batch = [make_triple(f"Person {i}", "works_for", "Acme", index=i) for i in range(5)]
+    profiles = store.profile_write(batch)
+    assert [p.statement for p in profiles] == [MERGE_ENTITIES, LOCK_ENTITIES, FIND_EDGES, CREATE_EDGES]
+    create = profiles[-1]
+    assert create.rows == 0 and create.db_hits > 0
+    assert any(o.operator.startswith("Create") for o in create.operators)
+    assert store.stats().nodes == {} and store.stats().relationships == {}
 
 
 def test_constraint_conflict_is_reported(store: Neo4jStore) -> None:

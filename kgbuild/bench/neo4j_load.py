@@ -1,12 +1,18 @@
 """Neo4j write throughput: N synthetic triples, first load and full rerun.
 
     python -m kgbuild.bench.neo4j_load --triples 100000 --entities 30000 --types 40 --start-test-server
+    python -m kgbuild.bench.neo4j_load --start-test-server --compare merge,in-transactions
     NEO4J_PASSWORD=... python -m kgbuild.bench.neo4j_load --uri bolt://localhost:7687 --user neo4j --wipe
 
-Loads through ``Neo4jStore.write_triples`` in ten consecutive slices and reports relationships
-per second for the first load, for a full rerun (which must create 0 nodes and 0 relationships,
-read from the driver's result counters), and for the first vs the last slice, to show whether
-the rate stays flat as the graph grows. An external database must be empty, or ``--wipe`` given.
+First prints the ``PROFILE`` of every statement one batch runs (in a transaction that is rolled
+back, so nothing is written): rows, db hits and time per statement. Then loads through
+``Neo4jStore.write_triples`` in ten consecutive slices and reports relationships per second for
+the first load, per slice (is the rate flat as the graph grows?), and for a full rerun, which
+must create 0 nodes, 0 relationships and set 0 properties (the driver's result counters).
+``--compare`` then times alternatives on the emptied database: ``merge`` (the previous
+per-type MERGE statements) and ``in-transactions`` (one ``CALL {...} IN TRANSACTIONS`` query
+that blindly CREATEs; no duplicate check, a lower bound of the server's work). An external
+database must be empty, or ``--wipe`` given.
 """
 
 from __future__ import annotations
@@ -25,7 +31,9 @@ from pydantic import SecretStr
 
 from kgbuild.config import Neo4jConfig
 from kgbuild.graph.neo4j_store import Neo4jStore, WriteCounters
-from kgbuild.graph.store import StoreError, group_triples
+from kgbuild.graph.neo4j_writes import sorted_edges
+from kgbuild.graph.queries import MERGE_ENTITIES, merge_edges
+from kgbuild.graph.store import StoreError, edge_properties, group_triples
 from kgbuild.schema import RelationSchema
 from kgbuild.types import Entity, Evidence, Triple
 
@@ -62,6 +70,42 @@ def timed_load(store: Neo4jStore, triples: list[Triple]) -> list[tuple[float, Wr
     return parts
 
 
+def load_entities(store: Neo4jStore, triples: list[Triple]) -> None:
+    rows = sorted(store._prepare(triples).entity_rows, key=lambda row: row["key"])
+    for start in range(0, len(rows), store.batch_size):
+        store.query(MERGE_ENTITIES, {"rows": rows[start:start + store.batch_size]}, write=True)
+
+
+def timed_merge(store: Neo4jStore, triples: list[Triple]) -> float:
+    """The previous write path: one MERGE statement per relationship type and batch (entities first)."""
+    began = time.perf_counter()
+    load_entities(store, triples)
+    for rel_type, items in store._prepare(triples).edges_by_type.items():
+        rows = [{"h": k.head_key, "t": k.tail_key, "props": edge_properties(e)} for k, e in items]
+        for start in range(0, len(rows), store.batch_size):
+            store.query(merge_edges(rel_type) + "ON CREATE SET r += row.props",
+                        {"rows": rows[start:start + store.batch_size]}, write=True)
+    return time.perf_counter() - began
+
+
+def timed_in_transactions(store: Neo4jStore, triples: list[Triple]) -> float:
+    """All edges in one auto-commit query that the server splits into transactions itself (blind CREATE)."""
+    began = time.perf_counter()
+    load_entities(store, triples)
+    rows = [{"h": k.head_key, "t": k.tail_key, "type": k.rel_type, **edge_properties(e)}
+            for k, e in sorted_edges(store._prepare(triples))]
+    with store._driver.session(database=store.config.database) as session:
+        session.run(
+            "UNWIND $rows AS row CALL (row) { MATCH (h:Entity {key: row.h}), (t:Entity {key: row.t}) "
+            "CREATE (h)-[r:$(row.type) {confidence: row.confidence, model: row.model, support: row.support, "
+            "doc_ids: row.doc_ids, evidence: row.evidence}]->(t) } IN TRANSACTIONS OF $size ROWS",
+            rows=rows, size=store.batch_size).consume()
+    return time.perf_counter() - began
+
+
+COMPARISONS = {"merge": timed_merge, "in-transactions": timed_in_transactions}
+
+
 def count_nodes(store: Neo4jStore) -> int:
     return int(store.query("MATCH (n) RETURN count(n)").rows[0][0])
 
@@ -77,7 +121,7 @@ def server(args: argparse.Namespace) -> Iterator[Neo4jConfig]:
     if args.start_test_server:
         from kgbuild.testing.neo4j_server import neo4j_server
 
-        with neo4j_server() as running:
+        with neo4j_server(pagecache_mb=args.pagecache_mb, heap_mb=args.heap_mb) as running:
             yield running.config(batch_size=args.batch_size)
         return
     yield Neo4jConfig(uri=args.uri, user=args.user, password=SecretStr(os.environ.get("NEO4J_PASSWORD", "")),
@@ -89,7 +133,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--triples", type=int, default=100_000)
     parser.add_argument("--entities", type=int, default=30_000)
     parser.add_argument("--types", type=int, default=40)
-    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=Neo4jConfig().batch_size, help="rows per transaction")
+    parser.add_argument("--heap-mb", type=int, default=1024, help="test server JVM heap")
+    parser.add_argument("--pagecache-mb", type=int, default=128, help="test server page cache")
+    parser.add_argument("--compare", default="", help=f"comma-separated: {', '.join(COMPARISONS)}")
     parser.add_argument("--uri", default=os.environ.get("NEO4J_URI", "bolt://localhost:7687"))
     parser.add_argument("--user", default=os.environ.get("NEO4J_USER", "neo4j"))
     parser.add_argument("--database", default=os.environ.get("NEO4J_DATABASE", "neo4j"))
@@ -97,6 +144,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--start-test-server", action="store_true",
                         help="start a throw-away Neo4j 5.26 (needs Java + Maven, see kgbuild.testing.neo4j_server)")
     args = parser.parse_args(argv)
+    comparisons = [name for name in args.compare.split(",") if name]
+    unknown = set(comparisons) - set(COMPARISONS)
+    if unknown:
+        parser.error(f"unknown --compare {sorted(unknown)}; choose from {sorted(COMPARISONS)}")
     schema, triples = synthetic(args.triples, args.entities, args.types)
     entities, edges = group_triples(triples, schema)
     with server(args) as config:
@@ -106,11 +157,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             if count_nodes(store) and not (args.wipe or args.start_test_server):
                 raise StoreError(f"{config.uri} database {config.database!r} is not empty; pass --wipe to clear it")
             wipe(store)
+            slice_size = -(-len(triples) // SLICES)
+            profiles = store.profile_write(triples[:min(slice_size, args.batch_size)])
             first = timed_load(store, triples)
             rerun = timed_load(store, triples)
             nodes = count_nodes(store)
             relationships = sum(store.stats().relationships.values())
             version = store.server_version
+            compared = {}
+            for name in comparisons:
+                wipe(store)
+                seconds = COMPARISONS[name](store, triples)
+                compared[name] = {"seconds": round(seconds, 2),
+                                  "rels_per_s": round(sum(store.stats().relationships.values()) / seconds, 1)}
         finally:
             store.close()
     created = [c.relationships_created for _, c in first]
@@ -127,11 +186,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "first_load_rels_per_s": round(sum(created) / first_seconds, 1),
         "first_10pct_rels_per_s": round(created[0] / first[0][0], 1),
         "last_10pct_rels_per_s": round(created[-1] / first[-1][0], 1),
+        "slice_rels_per_s": [round(c / s) for c, (s, _) in zip(created, first, strict=True)],
         "rerun_seconds": round(rerun_seconds, 2),
         "rerun_rels_per_s": round(len(edges) / rerun_seconds, 1),
         "rerun_created_nodes": sum(c.nodes_created for _, c in rerun),
         "rerun_created_relationships": sum(c.relationships_created for _, c in rerun),
         "rerun_properties_set": sum(c.properties_set for _, c in rerun),
+        "profile_first_batch": [p.to_json() for p in profiles],
+        "compared": compared,
     }
     print(json.dumps(result, indent=2))
     return result

@@ -33,7 +33,7 @@ STORE_OPTIONS: dict[str, Any] = {
 }
 
 
-def load_config(pipeline: Path | None, **overrides: str | None) -> PipelineConfig:
+def load_config(pipeline: Path | None, **overrides: Any) -> PipelineConfig:
     with user_errors():
         return load_pipeline(pipeline).with_overrides(**overrides)
 

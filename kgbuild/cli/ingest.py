@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import ProgressColumn, Task
 from rich.table import Table
 from rich.text import Text
 
@@ -30,6 +31,13 @@ def ingest(
     report: Annotated[Path | None, typer.Option(
         "--report", help="write a JSON run report: counts, timings, every skipped or failed file")] = None,
     device: DeviceOpt = None,
+    executor: Annotated[str | None, typer.Option(
+        "--executor", help="local (this process, the default) or ray (Ray Data workers; pip install "
+                           "'kgbuild[ray]')")] = None,
+    ray_address: Annotated[str | None, typer.Option(
+        "--ray-address", help="Ray cluster to join, e.g. auto; default: start a local Ray for the run")] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", help="Ray labelling actors, each loading the model once (default 2)")] = None,
     *,
     config: PipelineConfig,
 ) -> None:
@@ -39,10 +47,10 @@ def ingest(
     (the others are written), 1 on an error that stops the run."""
     configure_logging()
     with user_errors():
-        config = config.with_overrides(device=device)
+        config = config.with_overrides(device=device, executor=executor, ray_address=ray_address, workers=workers)
     if follow_links:
         config = config.model_copy(update={"reader": config.reader.model_copy(update={"follow_links": True})})
-    with user_errors(), progress_bar(always=False) as bar:
+    with user_errors(), progress_bar(DocumentRate(), always=False) as bar:
         files = bar.add_task("files", total=None)
         pairs = bar.add_task("pairs", total=0)
         hooks = IngestHooks(
@@ -58,6 +66,15 @@ def ingest(
             report.write_text(json.dumps(summary.to_json(), indent=2, ensure_ascii=False), encoding="utf-8")
     if summary.failed:
         raise typer.Exit(EXIT_FILES_FAILED)
+
+
+class DocumentRate(ProgressColumn):
+    """Documents per second on the files row (the pairs row has none: pairs arrive in bursts)."""
+
+    def render(self, task: Task) -> Text:
+        if task.description != "files" or not task.speed:
+            return Text("")
+        return Text(f"{task.speed:.2f} docs/s", style="progress.data.speed")
 
 
 def print_summary(summary: IngestSummary, config: PipelineConfig) -> None:

@@ -1,11 +1,10 @@
 """Neo4j store over the official driver: same graph model and evidence as the embedded store.
 
 Writes are ``UNWIND $rows`` batches inside ``execute_write`` managed transactions (retried on
-transient errors): nodes first, then one statement per relationship type. Relationship types
-come from the relation schema and are checked against an identifier pattern before they are
-placed in a statement; every value travels as a parameter. A document is replaced in a single
-transaction, so a failure never leaves half a document behind. Entities whose last edge went
-away with a replaced document stay in the graph: harmless for queries and cheap to keep.
+transient errors): nodes first, then edges of every type together, sorted by key (the statements
+and the edge-batch algorithm are in :mod:`kgbuild.graph.neo4j_writes`). A document is replaced in
+a single transaction, so a failure never leaves half a document behind. Entities whose last edge
+went away with a replaced document stay in the graph: harmless for queries and cheap to keep.
 """
 
 from __future__ import annotations
@@ -13,36 +12,36 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from kgbuild.config import Neo4jConfig
 from kgbuild.graph.base import BaseGraphStore, EdgeItems, PreparedWrite
-from kgbuild.graph.neo4j_values import WriteCounters, check_bolt_uri, one_line, plain, safe_uri
-from kgbuild.graph.queries import (
-    MERGE_DOCUMENT,
-    MERGE_ENTITIES,
-    NODE_LABELS,
-    SET_EDGE_PROPERTIES,
-    document_params,
-    merge_edges,
-    update_edges,
+from kgbuild.graph.neo4j_values import StatementProfile, WriteCounters, check_bolt_uri, one_line, plain, safe_uri
+from kgbuild.graph.neo4j_writes import (
+    DYNAMIC_TYPES_SINCE,
+    CountingTransaction,
+    ProfilingTransaction,
+    batches,
+    merge_edge_batch,
+    plain_rel_type,
+    server_version_tuple,
+    sorted_edges,
 )
+from kgbuild.graph.queries import MERGE_DOCUMENT, MERGE_ENTITIES, NODE_LABELS, SET_EDGE_PROPERTIES, document_params
 from kgbuild.graph.store import (
     DocumentRecord,
     GraphStats,
     QueryResult,
     ReadOnlyQueryError,
     StoreError,
-    edge_properties,
     without_document,
 )
 from kgbuild.schema import RelationSchema
-from kgbuild.types import Evidence, Triple
+from kgbuild.types import Triple
 
 log = logging.getLogger(__name__)
 
 MIN_MAJOR_VERSION = 5
-_IDENTIFIER = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _SCHEMA_STATEMENTS = (
     "CREATE CONSTRAINT kgbuild_entity_key IF NOT EXISTS FOR (e:Entity) REQUIRE e.key IS UNIQUE",
     "CREATE CONSTRAINT kgbuild_document_id IF NOT EXISTS FOR (d:Document) REQUIRE d.id IS UNIQUE",
@@ -51,33 +50,6 @@ _SCHEMA_STATEMENTS = (
     "CREATE TEXT INDEX kgbuild_entity_name IF NOT EXISTS FOR (e:Entity) ON (e.name)",
     "CREATE INDEX kgbuild_entity_type IF NOT EXISTS FOR (e:Entity) ON (e.type)",
 )
-_T = TypeVar("_T")
-
-
-def _rel_type(rel_type: str) -> str:
-    """The only text ever placed in a statement: a schema-derived identifier, checked again here."""
-    if not _IDENTIFIER.match(rel_type):
-        raise StoreError(f"refusing relationship type {rel_type!r}: not a plain identifier")
-    return rel_type
-
-
-def _batches(items: list[_T], size: int) -> Iterator[list[_T]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-class _CountingTransaction:
-    """One attempt of a managed transaction; tallies counters so only committed attempts are counted."""
-
-    def __init__(self, tx: Any) -> None:
-        self.tx = tx
-        self.counters = WriteCounters()
-
-    def run(self, cypher: str, **params: Any) -> list[dict[str, Any]]:
-        result = self.tx.run(cypher, params)
-        rows: list[dict[str, Any]] = result.data()
-        self.counters.add(result.consume().counters)
-        return rows
 
 
 class Neo4jStore(BaseGraphStore):
@@ -125,19 +97,20 @@ class Neo4jStore(BaseGraphStore):
             raise StoreError(f"Neo4j at {uri} is version {version}; kgbuild needs Neo4j {MIN_MAJOR_VERSION} or newer")
         self._driver = driver
         self.server_version = version
+        self.dynamic_types = server_version_tuple(version) >= DYNAMIC_TYPES_SINCE
         log.info("connected to Neo4j %s at %s", version, uri)
 
     # -- schema -------------------------------------------------------------------------
     def ensure_schema(self, schema: RelationSchema) -> None:
         """Every relationship type is checked first; then as :meth:`BaseGraphStore.ensure_schema`."""
         for rel_type in schema.relationship_types.values():
-            _rel_type(rel_type)
+            plain_rel_type(rel_type)
         super().ensure_schema(schema)
 
     def _create_schema(self, schema: RelationSchema) -> None:
         """Constraints and indexes, each its own transaction, as Neo4j requires."""
         for statement in _SCHEMA_STATEMENTS:
-            self._write(_CountingTransaction.run, statement)
+            self._write(CountingTransaction.run, statement)
 
     # -- reads --------------------------------------------------------------------------
     def documents(self) -> dict[str, DocumentRecord]:
@@ -192,7 +165,7 @@ class Neo4jStore(BaseGraphStore):
         """One transaction: drop ``previous``'s evidence (and edges left with none) and node, then write."""
         prepared = self._prepare(triples)
 
-        def work(tx: _CountingTransaction) -> None:
+        def work(tx: CountingTransaction) -> None:
             if previous is not None:
                 self._remove_document(tx, previous.id)
             tx.run(MERGE_DOCUMENT, **document_params(document))
@@ -201,18 +174,17 @@ class Neo4jStore(BaseGraphStore):
         self._write(work)
 
     def write_triples(self, triples: Sequence[Triple]) -> None:
-        """Bulk merge: entity batches, then per relationship type edge batches; each batch one transaction."""
+        """Bulk merge: entity batches, then edge batches of all types sorted by key; each batch one transaction."""
         prepared = self._prepare(triples)
-        for chunk in _batches(prepared.entity_rows, self.batch_size):
-            self._write(_CountingTransaction.run, MERGE_ENTITIES, rows=chunk)
-        for rel_type, items in prepared.edges_by_type.items():
-            for edge_chunk in _batches(items, self.batch_size):
-                self._write(self._merge_edges, rel_type, edge_chunk)
+        for chunk in batches(sorted(prepared.entity_rows, key=lambda row: row["key"]), self.batch_size):
+            self._write(CountingTransaction.run, MERGE_ENTITIES, rows=chunk)
+        for edge_chunk in batches(sorted_edges(prepared), self.batch_size):
+            self._write(self._merge_edges, edge_chunk)
 
     def remove_document(self, doc_id: str) -> None:
         self._write(self._remove_document, doc_id)
 
-    def _remove_document(self, tx: _CountingTransaction, doc_id: str) -> None:
+    def _remove_document(self, tx: CountingTransaction, doc_id: str) -> None:
         rows = tx.run(
             "MATCH (:Entity)-[r]->(:Entity) WHERE $id IN r.doc_ids RETURN elementId(r) AS rid, r.evidence AS evidence",
             id=doc_id,
@@ -225,38 +197,27 @@ class Neo4jStore(BaseGraphStore):
                    rows=updates)
         tx.run("MATCH (d:Document {id: $id}) DETACH DELETE d", id=doc_id)
 
-    def _merge(self, tx: _CountingTransaction, prepared: PreparedWrite) -> None:
-        for chunk in _batches(prepared.entity_rows, self.batch_size):
+    def _merge_edges(self, tx: CountingTransaction, items: EdgeItems) -> None:
+        merge_edge_batch(tx, items, self.dynamic_types)
+
+    def _merge(self, tx: CountingTransaction, prepared: PreparedWrite) -> None:
+        for chunk in batches(sorted(prepared.entity_rows, key=lambda row: row["key"]), self.batch_size):
             tx.run(MERGE_ENTITIES, rows=chunk)
-        for rel_type, items in prepared.edges_by_type.items():
-            for edge_chunk in _batches(items, self.batch_size):
-                self._merge_edges(tx, rel_type, edge_chunk)
+        for edge_chunk in batches(sorted_edges(prepared), self.batch_size):
+            self._merge_edges(tx, edge_chunk)
 
-    def _merge_edges(self, tx: _CountingTransaction, rel_type: str, items: EdgeItems) -> None:
-        """MERGE edges: new ones get their properties at once; existing ones whose stored evidence differs
-        come back, are unioned with the new evidence in Python and rewritten only if the union grew.
-
-        One round trip on a first load; on a rerun nothing is written at all (0 properties set).
-        """
-        rel = _rel_type(rel_type)
-        rows = [{"h": k.head_key, "t": k.tail_key, "props": edge_properties(evidence)} for k, evidence in items]
-        differing = tx.run(
-            merge_edges(rel) + "ON CREATE SET r += row.props "
-            "WITH r, row WHERE r.evidence IS NULL OR r.evidence <> row.props.evidence "
-            "RETURN row.h AS h, row.t AS t, r.evidence AS evidence",
-            rows=rows,
-        )
-        if not differing:
-            return
-        new = {(k.head_key, k.tail_key): evidence for k, evidence in items}
-        updates = []
-        for row in differing:
-            stored = {Evidence.from_json(e) for e in row["evidence"] or []}
-            union = stored | set(new[(row["h"], row["t"])])
-            if union != stored:
-                updates.append({"h": row["h"], "t": row["t"], **edge_properties(union)})
-        if updates:
-            tx.run(update_edges(rel), rows=updates)
+    def profile_write(self, triples: Sequence[Triple]) -> list[StatementProfile]:
+        """PROFILE each statement that writing ``triples`` as one batch runs (entities, then edges), in a
+        transaction that is rolled back: the plans, row counts and db hits, and nothing written."""
+        prepared = self._prepare(triples)
+        with self._driver.session(database=self.config.database) as session:
+            tx = session.begin_transaction()
+            try:
+                profiling = ProfilingTransaction(tx)
+                self._merge(profiling, prepared)
+                return profiling.profiles
+            finally:
+                tx.rollback()
 
     # -- plumbing -----------------------------------------------------------------------
     def _write(self, work: Callable[..., object], *args: Any, **kwargs: Any) -> None:
@@ -264,7 +225,7 @@ class Neo4jStore(BaseGraphStore):
         from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, ServiceUnavailable
 
         def attempt(tx: Any) -> WriteCounters:
-            wrapped = _CountingTransaction(tx)
+            wrapped = CountingTransaction(tx)
             work(wrapped, *args, **kwargs)
             return wrapped.counters
 
@@ -295,4 +256,4 @@ class Neo4jStore(BaseGraphStore):
         self._driver.close()
 
 
-__all__ = ["MIN_MAJOR_VERSION", "Neo4jStore", "WriteCounters"]
+__all__ = ["MIN_MAJOR_VERSION", "Neo4jStore", "StatementProfile", "WriteCounters"]

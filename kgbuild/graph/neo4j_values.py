@@ -32,6 +32,48 @@ class WriteCounters:
         return WriteCounters(**{item.name: getattr(self, item.name) for item in fields(self)})
 
 
+@dataclass(frozen=True)
+class OperatorProfile:
+    operator: str
+    details: str
+    rows: int
+    db_hits: int
+
+
+@dataclass(frozen=True)
+class StatementProfile:
+    """One PROFILEd statement: what the server did for it (Community's slotted runtime reports no
+    per-operator time, so time is the statement's wall clock as the client saw it)."""
+
+    statement: str
+    seconds: float
+    rows: int
+    db_hits: int
+    operators: list[OperatorProfile]
+
+    @classmethod
+    def from_summary(cls, statement: str, summary: Any, seconds: float) -> StatementProfile:
+        operators: list[OperatorProfile] = []
+
+        def walk(plan: dict[str, Any]) -> None:
+            args = plan.get("args", {})
+            operators.append(OperatorProfile(str(plan.get("operatorType", "?")), str(args.get("Details", "")),
+                                             int(plan.get("rows", args.get("Rows", 0))),
+                                             int(plan.get("dbHits", args.get("DbHits", 0)))))
+            for child in plan.get("children", []):
+                walk(child)
+
+        walk(summary.profile or {})
+        rows = operators[0].rows if operators else 0
+        return cls(statement, seconds, rows, sum(o.db_hits for o in operators), operators)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"statement": self.statement, "seconds": round(self.seconds, 4), "rows": self.rows,
+                "db_hits": self.db_hits,
+                "operators": [f"{o.operator} rows={o.rows} db_hits={o.db_hits} {o.details}".strip()
+                              for o in self.operators]}
+
+
 BOLT_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 
 

@@ -45,8 +45,3 @@ def merge_edges(rel: str) -> str:
 def set_edges(rel: str) -> str:
     """Merge each row's edge and set all its properties from the row."""
     return merge_edges(rel) + SET_EDGE_PROPERTIES
-
-
-def update_edges(rel: str) -> str:
-    """Set all properties of each row's existing edge from the row."""
-    return match_edges(rel) + SET_EDGE_PROPERTIES

@@ -58,7 +58,7 @@ def edge_properties(evidence: Iterable[Evidence]) -> dict[str, Any]:
     items = sorted(set(evidence), key=lambda e: e.to_json())
     if not items:
         raise ValueError("an edge needs at least one piece of evidence")
-    best = max(items, key=lambda e: (e.confidence, _neg(e.model)))
+    best = items[0] if len(items) == 1 else max(items, key=lambda e: (e.confidence, _neg(e.model)))
     return {
         "confidence": best.confidence,
         "model": best.model,

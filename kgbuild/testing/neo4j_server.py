@@ -31,7 +31,7 @@ from kgbuild.errors import StoreError
 
 LAUNCHER_DIR = Path(__file__).resolve().parents[2] / "tests" / "neo4j"
 LAUNCHER_CLASS = "kgbuild.testing.Launcher"
-JVM_OPTIONS = ("-Xms256m", "-Xmx1g", "-XX:+UseSerialGC")
+JVM_OPTIONS = ("-XX:+UseSerialGC",)  # one collector thread: the tests share 2 cores with the JVM
 
 
 class Neo4jUnavailable(StoreError):
@@ -89,7 +89,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def neo4j_server(timeout: float = 240.0, pagecache_mb: int = 128) -> Iterator[RunningNeo4j]:
+def neo4j_server(timeout: float = 240.0, pagecache_mb: int = 128, heap_mb: int = 1024) -> Iterator[RunningNeo4j]:
     """Run a throw-away Neo4j (temporary database folder) until the ``with`` block ends."""
     classes, classpath = build_launcher()
     port = free_port()
@@ -98,7 +98,8 @@ def neo4j_server(timeout: float = 240.0, pagecache_mb: int = 128) -> Iterator[Ru
     log_path = home / "launcher.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            ["java", *JVM_OPTIONS, "-cp", f"{classes}{os.pathsep}{classpath}", LAUNCHER_CLASS,
+            ["java", f"-Xms{min(256, heap_mb)}m", f"-Xmx{heap_mb}m", *JVM_OPTIONS,
+             "-cp", f"{classes}{os.pathsep}{classpath}", LAUNCHER_CLASS,
              str(home / "db"), str(port), str(pagecache_mb)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
             env={**os.environ, "NEO4J_TEST_PASSWORD": password},

@@ -1,37 +1,60 @@
 """The ingest workflow: read → entities → pairs → labels → store, wired from a pipeline config.
 
-Documents stream through in chunks of ``CHUNK_DOCUMENTS``: read, annotated, labelled and written
-before the next chunk is read, so memory stays flat however large the folder. Each document is
-written in its own transaction as soon as it is labelled, so an interrupted run keeps every
-finished document and a re-run picks up the rest (finished ones are skipped as unchanged).
+The folder sync decides, file by file, what needs (re)labelling; an executor turns those files into
+labelled documents (:mod:`kgbuild.workflows.document_stages`): in this process, in chunks of
+``CHUNK_DOCUMENTS`` so memory stays flat however large the folder, or on Ray workers
+(:mod:`kgbuild.workflows.ray_executor`). Either way this process is the one writer: each document is
+written in its own transaction as soon as it comes back, so an interrupted run keeps every finished
+document and a re-run picks up the rest (finished ones are skipped as unchanged).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from kgbuild.config import PipelineConfig
-from kgbuild.entities.pairing import candidate_pairs
 from kgbuild.entities.spacy_ner import SentenceAnnotator, load_spacy
 from kgbuild.errors import InputError
 from kgbuild.graph import open_store
-from kgbuild.graph.store import DocumentRecord, GraphStore
-from kgbuild.read import FileProblem, discover, read_document
+from kgbuild.graph.store import GraphStore
+from kgbuild.read import FileProblem, discover
 from kgbuild.read.reader import document_path
 from kgbuild.relations.extractor import RelationExtractor
 from kgbuild.schema import RelationSchema
-from kgbuild.types import CandidatePair, Document, Triple
+from kgbuild.workflows.document_stages import (
+    Clock,
+    DocumentOutcome,
+    IngestHooks,
+    WorkItem,
+    label_documents,
+    read_and_annotate,
+)
 from kgbuild.workflows.folder_sync import FolderState
 
 log = logging.getLogger(__name__)
 
 CHUNK_DOCUMENTS = 8
+
+
+class Executor(Protocol):
+    """Turns files to (re)label into outcomes, in the order given; the caller writes them."""
+
+    def run(self, items: Iterable[WorkItem], clock: Clock, hooks: IngestHooks) -> Iterator[DocumentOutcome]: ...
+
+    def close(self) -> None: ...
+
+
+def chunked(items: Iterable[WorkItem], size: int) -> Iterator[list[WorkItem]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 @dataclass
@@ -74,38 +97,52 @@ class IngestSummary:
             self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + time.perf_counter() - start
 
 
-@dataclass
-class IngestHooks:
-    """Callbacks a front end hooks its progress display onto; the workflow itself prints nothing."""
+class LocalExecutor:
+    """In-process: documents in chunks of ``CHUNK_DOCUMENTS``, read, annotated and labelled before the next
+    chunk is read, with the models loaded once (lazily: a folder without pairs never loads the LM)."""
 
-    on_files: Callable[[int], None] = lambda n: None
-    on_file_done: Callable[[str], None] = lambda path: None
-    on_pairs_total: Callable[[int], None] = lambda n: None
-    on_pairs_done: Callable[[int], None] = lambda n: None
-
-
-class Ingestor:
-    """Holds the loaded models so several folders (or tests) can reuse them."""
-
-    def __init__(self, config: PipelineConfig, extractor: RelationExtractor | None = None,
+    def __init__(self, config: PipelineConfig, schema: RelationSchema, extractor: RelationExtractor | None = None,
                  nlp: Any | None = None) -> None:
         self.config = config
-        self.schema: RelationSchema = extractor.schema if extractor else config.load_schema()
+        self.schema = schema
         self._extractor = extractor
         self._nlp = nlp
+        self._clock: Clock | None = None
 
-    def _annotator(self, summary: IngestSummary) -> SentenceAnnotator:
+    def run(self, items: Iterable[WorkItem], clock: Clock, hooks: IngestHooks) -> Iterator[DocumentOutcome]:
+        self._clock = clock
+        for chunk in chunked(items, CHUNK_DOCUMENTS):
+            annotated = read_and_annotate(chunk, self._annotator(clock), self.schema, self.config.reader.max_bytes,
+                                          clock)
+            hooks.on_pairs_total(sum(len(a.pairs) for a in annotated))
+            yield from label_documents(annotated, self.extractor, clock, hooks.on_pairs_done)
+
+    def _annotator(self, clock: Clock) -> SentenceAnnotator:
         if self._nlp is None:
-            with summary.timed("load models"):
+            with clock.timed("load models"):
                 self._nlp = load_spacy(self.config.entities.spacy_model)
         entities = self.config.entities
         return SentenceAnnotator(self._nlp, entities.max_sentence_chars, entities.batch_size, entities.segment_chars)
 
-    def extractor(self, summary: IngestSummary) -> RelationExtractor:
+    def extractor(self) -> RelationExtractor:
         if self._extractor is None:
-            with summary.timed("load models"):
+            with self._clock.timed("load models") if self._clock else nullcontext():
                 self._extractor = RelationExtractor.from_config(self.config)
         return self._extractor
+
+    def close(self) -> None:
+        """Nothing to release: the models live as long as this executor."""
+
+
+class Ingestor:
+    """Decides per file what to do (folder sync), hands the files to (re)label to an executor, and writes
+    what comes back: the one writer of the store, each document in its own transaction."""
+
+    def __init__(self, config: PipelineConfig, extractor: RelationExtractor | None = None,
+                 nlp: Any | None = None, executor: Executor | None = None) -> None:
+        self.config = config
+        self.schema: RelationSchema = extractor.schema if extractor else config.load_schema()
+        self.executor = executor or make_executor(config, self.schema, extractor, nlp)
 
     def ingest(self, root: Path, store: GraphStore, hooks: IngestHooks | None = None, *,
                keep_missing: bool = False) -> IngestSummary:
@@ -124,20 +161,21 @@ class Ingestor:
         with summary.timed("read"):
             state = FolderState.scan(found.files, store.documents(), reader.max_bytes)
         protected: set[str] = set()  # stored ids the removal below must not touch
-        chunk: list[tuple[Document, DocumentRecord | None]] = []
+        work: list[WorkItem] = []
         for path in found.files:
-            item = self._visit(path, state, store, summary, protected)
+            item = self._settle(path, state, store, summary)
             if item is None:
                 hooks.on_file_done(str(path))
                 continue
-            chunk.append(item)
-            if item[1] is not None:
-                protected.add(item[1].id)  # removed with the document that replaces it, not again below
-            if len(chunk) == CHUNK_DOCUMENTS:
-                self._ingest_chunk(chunk, store, summary, hooks)
-                chunk = []
-        if chunk:
-            self._ingest_chunk(chunk, store, summary, hooks)
+            work.append(item)
+            if item.previous is not None:
+                protected.add(item.previous.id)  # removed with the document that replaces it, not again below
+        for outcome in self.executor.run(work, summary, hooks):
+            if not self._write(outcome, store, summary):
+                stored = state.stored.get(document_path(Path(outcome.item.path)))
+                if stored is not None:
+                    protected.add(stored.id)  # unreadable now: its last good version's evidence stays
+            hooks.on_file_done(outcome.item.path)
         listed = {document_path(p) for p in found.files}
         with summary.timed("write graph"):
             for record in state.to_remove(listed, protected, keep_missing):
@@ -145,9 +183,8 @@ class Ingestor:
                 summary.removed += 1
         return summary
 
-    def _visit(self, path: Path, state: FolderState, store: GraphStore, summary: IngestSummary,
-               protected: set[str]) -> tuple[Document, DocumentRecord | None] | None:
-        """One file: settled here (unchanged, renamed, duplicate, unreadable), or returned to be labelled."""
+    def _settle(self, path: Path, state: FolderState, store: GraphStore, summary: IngestSummary) -> WorkItem | None:
+        """One file: settled here (unchanged, renamed, duplicate), or returned to be read and labelled."""
         doc_path = document_path(path)
         decision = state.decide(doc_path)
         if decision.action == "unchanged":
@@ -163,47 +200,38 @@ class Ingestor:
                 store.replace_document(decision.record, [])  # moves the document; its evidence stays
             summary.renamed += 1
             return None
-        with summary.timed("read"):
-            result = read_document(path, self.config.reader.max_bytes)
-        if result.problem is not None or result.document is None:
-            problem = result.problem or FileProblem(str(path), "nothing read", "failed")
-            (summary.skipped if problem.kind == "skipped" else summary.failed).append(problem)
-            if doc_path in state.stored:
-                protected.add(state.stored[doc_path].id)  # keep the last good version's evidence
-            return None
-        summary.read += 1
-        return result.document, decision.previous
+        return WorkItem(str(path), decision.previous)
 
-    def _ingest_chunk(self, chunk: list[tuple[Document, DocumentRecord | None]], store: GraphStore,
-                      summary: IngestSummary, hooks: IngestHooks) -> None:
-        annotator = self._annotator(summary)
-        pairs_by_doc: dict[str, list[CandidatePair]] = {}
-        with summary.timed("sentences + entities"):
-            for document, sentences in annotator.annotate(d for d, _ in chunk):
-                summary.sentences += len(sentences)
-                summary.entities += sum(len(s.mentions) for s in sentences)
-                pairs_by_doc[document.id] = list(candidate_pairs(sentences, self.schema))
-        all_pairs = [p for pairs in pairs_by_doc.values() for p in pairs]
-        summary.pairs += len(all_pairs)
-        labelled = []
-        if all_pairs:
-            extractor = self.extractor(summary)
-            hooks.on_pairs_total(len(all_pairs))
-            with summary.timed("label relations"):
-                labelled = extractor.label(all_pairs, on_batch=hooks.on_pairs_done)
-        model_id = self._extractor.model_id if self._extractor else ""
-        triples_by_doc: dict[str, list[Triple]] = {d.id: [] for d, _ in chunk}
-        for item in labelled:
-            if item.label != self.schema.no_relation:
-                triples_by_doc[item.pair.doc_id].append(Triple.from_labelled(item, model_id))
+    def close(self) -> None:
+        self.executor.close()
+
+    def _write(self, outcome: DocumentOutcome, store: GraphStore, summary: IngestSummary) -> bool:
+        """A labelled document replaces its previous version atomically; False when the file was unreadable."""
+        for stage, seconds in outcome.seconds.items():  # work done elsewhere (Ray workers)
+            summary.stage_seconds[stage] = summary.stage_seconds.get(stage, 0.0) + seconds
+        if outcome.problem is not None or outcome.record is None:
+            problem = outcome.problem or FileProblem(outcome.item.path, "nothing read", "failed")
+            (summary.skipped if problem.kind == "skipped" else summary.failed).append(problem)
+            return False
+        summary.read += 1
+        summary.sentences += outcome.sentences
+        summary.entities += outcome.entities
+        summary.pairs += outcome.pairs
         with summary.timed("write graph"):
-            for document, previous in chunk:
-                triples = triples_by_doc[document.id]
-                record = DocumentRecord(id=document.id, path=document.path, hash=document.hash)
-                store.replace_document(record, triples, previous)
-                summary.triples += len(triples)
-                summary.replaced += previous is not None
-                hooks.on_file_done(document.path)
+            store.replace_document(outcome.record, outcome.triples, outcome.item.previous)
+        summary.triples += len(outcome.triples)
+        summary.replaced += outcome.item.previous is not None
+        return True
+
+
+def make_executor(config: PipelineConfig, schema: RelationSchema, extractor: RelationExtractor | None = None,
+                  nlp: Any | None = None) -> Executor:
+    """The executor the pipeline's ``executor`` section names."""
+    if config.executor.kind == "ray":
+        from kgbuild.workflows.ray_executor import RayExecutor
+
+        return RayExecutor(config, schema)
+    return LocalExecutor(config, schema, extractor, nlp)
 
 
 def ingest_folder(config: PipelineConfig, folder: Path, hooks: IngestHooks | None = None, *,
@@ -217,3 +245,4 @@ def ingest_folder(config: PipelineConfig, folder: Path, hooks: IngestHooks | Non
         return ingestor.ingest(folder, store, hooks, keep_missing=keep_missing)
     finally:
         store.close()
+        ingestor.close()

@@ -1,0 +1,147 @@
+"""Ingest's per-document work on Ray: reading + NER as Ray Data map tasks, labelling in an actor pool.
+
+Labelling is the expensive stage and is independent per document, so it scales with workers. Each
+labelling actor loads the model once (``map_batches`` with a class); each task process keeps its
+spaCy pipeline for the tasks it runs after the first. Outcomes stream back to the calling process
+in input order, and that process alone writes the store, one transaction per document, exactly as
+the local path does. A batch whose code raises is run again (``executor.retries`` times at most)
+and an actor that dies is restarted by Ray Data; a retried batch is recomputed whole and each
+document reaches the writer once. Writes replace a document's evidence, so even a repeated write
+would leave the same graph.
+
+Ray is an optional extra: ``pip install 'kgbuild[ray]'``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from kgbuild.config import PipelineConfig
+from kgbuild.entities.spacy_ner import SentenceAnnotator, load_spacy
+from kgbuild.errors import ConfigError
+from kgbuild.relations.extractor import RelationExtractor
+from kgbuild.schema import RelationSchema
+from kgbuild.workflows.document_stages import (
+    AnnotatedDocument,
+    Clock,
+    DocumentOutcome,
+    IngestHooks,
+    StageClock,
+    WorkItem,
+    label_documents,
+    read_and_annotate,
+    share_seconds,
+)
+
+log = logging.getLogger(__name__)
+
+BATCH_DOCUMENTS = 8  # documents per Ray task: enough pairs to batch well, small enough to spread over workers
+_ANNOTATORS: dict[str, SentenceAnnotator] = {}  # per Ray worker process: spaCy loads once, not once per task
+
+
+def import_ray() -> Any:
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError("the Ray executor needs the optional extra: pip install 'kgbuild[ray]'") from exc
+    return ray
+
+
+def annotate_batch(batch: dict[str, Any], config: PipelineConfig) -> dict[str, Any]:
+    """Ray Data map task: files → annotated documents (candidate pairs), with the time it took."""
+    import numpy as np
+
+    entities = config.entities
+    annotator = _ANNOTATORS.get(entities.spacy_model)
+    clock = StageClock()
+    if annotator is None:
+        with clock.timed("load models"):
+            annotator = SentenceAnnotator(load_spacy(entities.spacy_model), entities.max_sentence_chars,
+                                          entities.batch_size, entities.segment_chars)
+        _ANNOTATORS[entities.spacy_model] = annotator
+    annotated = read_and_annotate(list(batch["item"]), annotator, config.load_schema(), config.reader.max_bytes,
+                                  clock)
+    return {"annotated": _objects(annotated, np), "seconds": _objects([dict(clock.seconds)] * len(annotated), np)}
+
+
+class Labeller:
+    """Ray Data actor: loads the relation extractor once, then labels batches of annotated documents."""
+
+    def __init__(self, config: PipelineConfig) -> None:
+        self.clock = StageClock()
+        with self.clock.timed("load models"):
+            self.extractor = RelationExtractor.from_config(config)
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        import numpy as np
+
+        annotated: list[AnnotatedDocument] = list(batch["annotated"])
+        clock, self.clock = self.clock, StageClock()  # the model load is charged to the first batch only
+        outcomes = label_documents(annotated, lambda: self.extractor, clock)
+        share_seconds(outcomes, clock)
+        for outcome, upstream in zip(outcomes, batch["seconds"], strict=True):
+            for stage, seconds in upstream.items():  # this document's share of its reading + NER task
+                outcome.seconds[stage] = outcome.seconds.get(stage, 0.0) + seconds / len(outcomes)
+        return {"outcome": _objects(outcomes, np)}
+
+
+def _objects(items: list[Any], np: Any) -> Any:
+    """A 1-d object array: Ray Data carries the records as pickled Python objects."""
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    return array
+
+
+class RayExecutor:
+    """Runs the per-document stages on a Ray cluster (joined, or started locally for the run)."""
+
+    def __init__(self, config: PipelineConfig, schema: RelationSchema, labeller: type[Labeller] = Labeller) -> None:
+        self.config = config
+        self.schema = schema
+        self.labeller = labeller
+        self._started_ray = False
+
+    def run(self, items: Iterable[WorkItem], clock: Clock, hooks: IngestHooks) -> Iterator[DocumentOutcome]:
+        work = list(items)
+        if not work:
+            return
+        ray = import_ray()
+        self._connect(ray)
+        settings = self.config.executor
+        context = ray.data.DataContext.get_current()
+        context.execution_options.preserve_order = True  # same write order, so the same graph, as local
+        context.retried_map_errors = True  # a batch whose code raised is run again in its task or actor,
+        context.max_map_retries = settings.retries  # at most this often; a dead actor is restarted by Ray Data
+        context.enable_progress_bars = False  # the CLI shows its own; Ray's would interleave with it
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
+        dataset = ray.data.from_items([{"item": item} for item in work],
+                                      override_num_blocks=max(1, -(-len(work) // BATCH_DOCUMENTS)))
+        dataset = dataset.map_batches(annotate_batch, fn_kwargs={"config": self.config},
+                                      batch_size=BATCH_DOCUMENTS, batch_format="numpy")
+        dataset = dataset.map_batches(
+            self.labeller, fn_constructor_kwargs={"config": self.config}, batch_size=BATCH_DOCUMENTS,
+            batch_format="numpy", concurrency=settings.workers, num_cpus=settings.cpus_per_worker,
+        )
+        for row in dataset.iter_rows():
+            outcome: DocumentOutcome = row["outcome"]
+            hooks.on_pairs_total(outcome.pairs)
+            hooks.on_pairs_done(outcome.pairs)
+            yield outcome
+
+    def _connect(self, ray: Any) -> None:
+        if ray.is_initialized():
+            return
+        address = self.config.executor.ray_address
+        log.info("connecting to Ray at %s", address or "a new local instance")
+        ray.init(address=address, include_dashboard=False, configure_logging=False,
+                 log_to_driver=False)
+        self._started_ray = address is None
+
+    def close(self) -> None:
+        """Stop the local Ray this executor started; a joined cluster or a caller's Ray is left running."""
+        if self._started_ray:
+            import_ray().shutdown()
+            self._started_ray = False
