@@ -1,6 +1,12 @@
 """End-to-end ingest of a generated folder: documents/s, time per stage, peak memory at 1× and 4×.
 
     python -m kgbuild.bench.ingest [--docs 200] [--scales 1,4]
+    python -m kgbuild.bench.ingest --docs 200 --executors local,ray:1,ray:2
+
+``--executors`` instead ingests one folder with each executor (``ray:N[:C]`` = Ray with N labelling
+actors reserving C CPUs each, default 1, on a local Ray started by the run) and reports documents/s
+end to end and in steady state (from the first document written to the last, so without start-up
+and model loading).
 
 The folder is generated (seeded) from sentence templates about people, organisations, places and
 dates, so spaCy finds entities and the default schema has pairs to label. Each run is a fresh
@@ -56,18 +62,28 @@ def generate(folder: Path, documents: int, seed: int = 7) -> Path:
 
 
 def child(mode: str, folder: Path, store: Path, device: str) -> dict[str, Any]:
-    """One run in this process: ``ingest`` (the real workflow) or ``spacy`` (no labelling, no writing)."""
+    """One run in this process: ``ingest`` (the real workflow), ``spacy`` (no labelling, no writing), or
+    ``local`` / ``ray:N`` (ingest with that executor, timing each document written)."""
     from kgbuild.config import load_pipeline
 
     config = load_pipeline().with_overrides(store_path=str(store), device=device)
     started = time.perf_counter()
     result: dict[str, Any]
-    if mode == "ingest":
-        from kgbuild.workflows.ingest import ingest_folder
+    if mode == "ingest" or mode == "local" or mode.startswith("ray:"):
+        from kgbuild.workflows.ingest import IngestHooks, ingest_folder
 
-        summary = ingest_folder(config, folder)
+        if mode.startswith("ray:"):  # ray:WORKERS[:CPUS_PER_WORKER]
+            _, workers, *cpus = mode.split(":")
+            config = config.with_overrides(executor="ray", workers=int(workers))
+            if cpus:
+                executor = config.executor.model_copy(update={"cpus_per_worker": float(cpus[0])})
+                config = config.model_copy(update={"executor": executor})
+        written: list[float] = []
+        hooks = IngestHooks(on_file_done=lambda _: written.append(time.perf_counter()))
+        summary = ingest_folder(config, folder, hooks)
         result = {"documents": summary.read, "pairs": summary.pairs, "triples": summary.triples,
-                  "stages_s": summary.stage_seconds}
+                  "stages_s": summary.stage_seconds, "first_written_s": written[0] - started,
+                  "steady_docs_per_s": (len(written) - 1) / (written[-1] - written[0])}
     else:
         from kgbuild.bench.labelling import docs_pairs
 
@@ -89,12 +105,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--scales", default="1,4")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--executors", default="", help="e.g. local,ray:1,ray:2: compare executors instead")
     parser.add_argument("--child", nargs=4, metavar=("MODE", "FOLDER", "STORE", "DEVICE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         result = child(args.child[0], Path(args.child[1]), Path(args.child[2]), args.child[3])
         print(json.dumps(result))
         return result
+    if args.executors:
+        return compare_executors(args.executors.split(","), args.docs, args.device, args.out)
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="kgbuild-bench-") as tmp:
         for scale in (int(s) for s in args.scales.split(",")):
@@ -118,6 +137,19 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                              "spaCy-only wall s", "ratio to spaCy-only", "peak RSS MB"], rows,
                   {"runs": runs, "note": "docs/s and the not-labelling share exclude the one-off model load"},
                   args.out)
+
+
+def compare_executors(executors: list[str], documents: int, device: str, out: Path | None) -> dict[str, Any]:
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="kgbuild-bench-") as tmp:
+        folder = generate(Path(tmp) / "docs", documents)
+        for name in executors:
+            run = run_child(name, folder, Path(tmp) / f"graph-{name.replace(':', '-')}.lbug", device)
+            runs.append({"executor": name, **run, "docs_per_s": run["documents"] / run["wall_s"]})
+    rows = [[r["executor"], r["documents"], r["triples"], r["wall_s"], r["first_written_s"], r["docs_per_s"],
+             r["steady_docs_per_s"]] for r in runs]
+    return report("ingest-executors", ["executor", "docs", "triples", "wall s", "first doc written s",
+                                       "docs/s (end to end)", "docs/s (steady)"], rows, {"runs": runs}, out)
 
 
 if __name__ == "__main__":
