@@ -7,9 +7,9 @@
 First prints the ``PROFILE`` of every statement one batch runs (in a transaction that is rolled
 back, so nothing is written): rows, db hits and time per statement. Then loads through
 ``Neo4jStore.write_triples`` in ten consecutive slices and reports relationships per second for
-the first load (after loading and wiping one slice, so the JVM has compiled its hot paths, as a
-long-running server has; ``--no-warmup`` times a cold JVM), per slice (is the rate flat as the
-graph grows?), and for a full rerun, which
+the first load (after loading and wiping the whole set once, so the JVM has compiled its hot
+paths, as a long-running server has; ``--no-warmup`` times a cold JVM), per slice (is the rate
+flat as the graph grows?), and for a full rerun, which
 must create 0 nodes, 0 relationships and set 0 properties (the driver's result counters).
 ``--compare`` then times alternatives on the emptied database: ``merge`` (the previous
 per-type MERGE statements) and ``in-transactions`` (one ``CALL {...} IN TRANSACTIONS`` query
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             slice_size = -(-len(triples) // SLICES)
             profiles = store.profile_write(triples[:min(slice_size, args.batch_size)])
             if args.warmup:  # a long-running server has compiled its hot paths; a fresh JVM has not
-                warmup_seconds = sum(s for s, _ in timed_load(store, triples[:slice_size]))
+                warmup_seconds = sum(s for s, _ in timed_load(store, triples))
                 wipe(store)
             first = timed_load(store, triples)
             rerun = timed_load(store, triples)

@@ -1,13 +1,14 @@
 """How kgbuild writes to Neo4j: the statements, the transaction wrappers, and the edge-batch algorithm.
 
-An edge batch holds edges of every relationship type, sorted by (head, tail, type) key. It locks its
-entities in key order (adding a label a node already has takes the node's write lock and changes
-nothing), finds which of its edges exist, CREATEs the rest and rewrites an existing edge only when
-the union of stored and new evidence grew. CREATE of edges known to be new is ~5x faster than MERGE
-(docs/PERFORMANCE.md), a rerun writes nothing, and concurrent kgbuild writers serialise on shared
-entities instead of duplicating an edge or deadlocking. Relationship types travel as parameters
-(``$(row.type)``, Neo4j 5.26+); older 5.x servers get one statement per type, the type checked
-against an identifier pattern before it is placed in the text.
+An edge batch holds edges of every relationship type, sorted by (head, tail, type) key, so a
+batch is one set of statements whatever the number of types. It locks its entities in key order
+(adding a label a node already has takes the node's write lock and changes nothing), finds which
+of its edges exist, CREATEs the rest and rewrites an existing edge only when the union of stored
+and new evidence grew. A rerun writes nothing, and concurrent kgbuild writers serialise on shared
+entities instead of duplicating an edge. Relationship types travel as parameters
+(``$(row.type)``, Neo4j 5.26+: a dynamic type in MERGE or MATCH is planned far slower, hence
+find-then-CREATE); older 5.x servers get one CREATE per type, the type checked against an
+identifier pattern before it is placed in the text. Measurements: docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
