@@ -12,8 +12,10 @@ paths, as a long-running server has; ``--no-warmup`` times a cold JVM), per slic
 flat as the graph grows?), and for a full rerun, which
 must create 0 nodes, 0 relationships and set 0 properties (the driver's result counters).
 ``--compare`` then times alternatives on the emptied database: ``merge`` (the previous
-per-type MERGE statements) and ``in-transactions`` (one ``CALL {...} IN TRANSACTIONS`` query
-that blindly CREATEs; no duplicate check, a lower bound of the server's work). An external
+per-type MERGE statements), ``merge-dynamic`` (one MERGE for all types, the type a parameter),
+``in-transactions`` (one ``CALL {...} IN TRANSACTIONS`` query that blindly CREATEs; no duplicate
+check, a lower bound of the server's work) and ``two-writers`` (kgbuild's edge batches from two
+threads at once). An external
 database must be empty, or ``--wipe`` given.
 """
 
@@ -26,6 +28,7 @@ import random
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -105,7 +108,33 @@ def timed_in_transactions(store: Neo4jStore, triples: list[Triple]) -> float:
     return time.perf_counter() - began
 
 
-COMPARISONS = {"merge": timed_merge, "in-transactions": timed_in_transactions}
+def timed_merge_dynamic(store: Neo4jStore, triples: list[Triple]) -> float:
+    """One MERGE for all types, the type a parameter (``$(row.type)``, Neo4j 5.26+)."""
+    began = time.perf_counter()
+    load_entities(store, triples)
+    rows = [{"h": k.head_key, "t": k.tail_key, "type": k.rel_type, "props": edge_properties(e)}
+            for k, e in sorted_edges(store._prepare(triples))]
+    for start in range(0, len(rows), store.batch_size):
+        store.query("UNWIND $rows AS row MATCH (h:Entity {key: row.h}), (t:Entity {key: row.t}) "
+                    "MERGE (h)-[r:$(row.type)]->(t) ON CREATE SET r += row.props",
+                    {"rows": rows[start:start + store.batch_size]}, write=True)
+    return time.perf_counter() - began
+
+
+def timed_two_writers(store: Neo4jStore, triples: list[Triple]) -> float:
+    """kgbuild's edge batches, two transactions at a time from two threads (batches of half the size)."""
+    began = time.perf_counter()
+    load_entities(store, triples)
+    items = sorted_edges(store._prepare(triples))
+    size = max(1, store.batch_size // 2)
+    chunks = [items[start:start + size] for start in range(0, len(items), size)]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda chunk: store._write(store._merge_edges, chunk), chunks))
+    return time.perf_counter() - began
+
+
+COMPARISONS = {"merge": timed_merge, "merge-dynamic": timed_merge_dynamic, "in-transactions": timed_in_transactions,
+               "two-writers": timed_two_writers}
 
 
 def count_nodes(store: Neo4jStore) -> int:
