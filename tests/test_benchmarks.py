@@ -17,14 +17,14 @@ def test_neo4j_load_benchmark_small(neo4j_config: Neo4jConfig, monkeypatch: pyte
     monkeypatch.setenv("NEO4J_PASSWORD", neo4j_config.password.get_secret_value())
     result = neo4j_load.main(["--triples", "5000", "--entities", "1500", "--types", "10", "--batch-size", "500",
                               "--uri", neo4j_config.uri, "--user", neo4j_config.user, "--wipe",
-                              "--compare", "merge,merge-dynamic,in-transactions,two-writers"])
+                              "--compare", "merge,merge-dynamic,in-transactions,one-writer,two-writers"])
     assert result["relationships"] == result["distinct_edges"] > 0
     assert result["nodes"] == result["distinct_entities"]
     assert result["rerun_created_nodes"] == result["rerun_created_relationships"] == result["rerun_properties_set"] == 0
     assert result["first_load_rels_per_s"] > 0 and result["last_10pct_rels_per_s"] > 0
     assert len(result["slice_rels_per_s"]) == 10
     assert any("CREATE" in p["statement"] and p["db_hits"] > 0 for p in result["profile_first_batch"])
-    assert set(result["compared"]) == {"merge", "merge-dynamic", "in-transactions", "two-writers"}
+    assert set(result["compared"]) == {"merge", "merge-dynamic", "in-transactions", "one-writer", "two-writers"}
 
 
 def test_free_text_maps_back_to_a_label() -> None:
