@@ -95,3 +95,14 @@ def test_prompt_template_errors(tmp_path: Path) -> None:
         PromptTemplate.load(bad)
     with pytest.raises(ValueError, match="not found"):
         PromptTemplate.load(tmp_path / "absent.yaml")
+
+
+def test_executor_flags_override_the_pipeline_and_bad_values_are_one_line_errors() -> None:
+    config = load_pipeline(None)
+    assert config.executor.kind == "local"  # the default path stays in-process
+    ray = config.with_overrides(executor="ray", ray_address="auto", workers=4).executor
+    assert (ray.kind, ray.ray_address, ray.workers) == ("ray", "auto", 4)
+    with pytest.raises(ConfigError, match="--executor must be 'local' or 'ray'"):
+        config.with_overrides(executor="dask")
+    with pytest.raises(ConfigError, match="--workers must be at least 1"):
+        config.with_overrides(workers=0)

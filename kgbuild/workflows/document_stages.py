@@ -51,7 +51,7 @@ class IngestHooks:
 class StageClock:
     """Seconds per stage; outcomes carry one so work done on other machines is still accounted for."""
 
-    seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:
@@ -59,29 +59,32 @@ class StageClock:
         try:
             yield
         finally:
-            self.seconds[stage] += time.perf_counter() - start
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
 
 
 @dataclass
-class AnnotatedDocument:
-    """A read document's candidate pairs (or why it could not be read), between the two stages."""
+class DocumentFacts:
+    """One file's record (or why it could not be read) and its counts, as it moves through the stages."""
 
     item: WorkItem
     record: DocumentRecord | None = None
     problem: FileProblem | None = None
+    sentences: int = 0
+    entities: int = 0
+
+
+@dataclass
+class AnnotatedDocument(DocumentFacts):
+    """Between the two stages: the document's candidate pairs."""
+
     pairs: list[CandidatePair] = field(default_factory=list)
-    sentences: int = 0
-    entities: int = 0
 
 
 @dataclass
-class DocumentOutcome:
-    item: WorkItem
-    record: DocumentRecord | None = None
-    problem: FileProblem | None = None
+class DocumentOutcome(DocumentFacts):
+    """After labelling: the triples to write."""
+
     triples: list[Triple] = field(default_factory=list)
-    sentences: int = 0
-    entities: int = 0
     pairs: int = 0
     seconds: dict[str, float] = field(default_factory=dict)  # this document's share of each stage
 
@@ -126,8 +129,8 @@ def label_documents(annotated: Sequence[AnnotatedDocument], extractor: Callable[
         for item in labelled:
             if item.label != model.schema.no_relation:
                 triples[item.pair.doc_id].append(Triple.from_labelled(item, model.model_id))
-    return [DocumentOutcome(a.item, a.record, a.problem, triples[a.record.id] if a.record else [], a.sentences,
-                            a.entities, len(a.pairs)) for a in annotated]
+    return [DocumentOutcome(a.item, a.record, a.problem, a.sentences, a.entities,
+                            triples=triples[a.record.id] if a.record else [], pairs=len(a.pairs)) for a in annotated]
 
 
 def share_seconds(outcomes: Sequence[DocumentOutcome], clock: StageClock) -> None:

@@ -11,9 +11,8 @@ document and a re-run picks up the rest (finished ones are skipped as unchanged)
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -32,6 +31,7 @@ from kgbuild.workflows.document_stages import (
     Clock,
     DocumentOutcome,
     IngestHooks,
+    StageClock,
     WorkItem,
     label_documents,
     read_and_annotate,
@@ -88,13 +88,8 @@ class IngestSummary:
         seconds = self.stage_seconds.get("label relations", 0.0)
         return self.pairs / seconds if seconds > 0 else 0.0
 
-    @contextmanager
-    def timed(self, stage: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + time.perf_counter() - start
+    def timed(self, stage: str) -> AbstractContextManager[None]:
+        return StageClock(self.stage_seconds).timed(stage)
 
 
 class LocalExecutor:

@@ -23,17 +23,7 @@ from kgbuild.entities.spacy_ner import SentenceAnnotator, load_spacy
 from kgbuild.errors import ConfigError
 from kgbuild.relations.extractor import RelationExtractor
 from kgbuild.schema import RelationSchema
-from kgbuild.workflows.document_stages import (
-    AnnotatedDocument,
-    Clock,
-    DocumentOutcome,
-    IngestHooks,
-    StageClock,
-    WorkItem,
-    label_documents,
-    read_and_annotate,
-    share_seconds,
-)
+from kgbuild.workflows import document_stages as stages
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +46,14 @@ def annotate_batch(batch: dict[str, Any], config: PipelineConfig) -> dict[str, A
 
     entities = config.entities
     annotator = _ANNOTATORS.get(entities.spacy_model)
-    clock = StageClock()
+    clock = stages.StageClock()
     if annotator is None:
         with clock.timed("load models"):
             annotator = SentenceAnnotator(load_spacy(entities.spacy_model), entities.max_sentence_chars,
                                           entities.batch_size, entities.segment_chars)
         _ANNOTATORS[entities.spacy_model] = annotator
-    annotated = read_and_annotate(list(batch["item"]), annotator, config.load_schema(), config.reader.max_bytes,
-                                  clock)
+    annotated = stages.read_and_annotate(list(batch["item"]), annotator, config.load_schema(),
+                                         config.reader.max_bytes, clock)
     return {"annotated": _objects(annotated, np), "seconds": _objects([dict(clock.seconds)] * len(annotated), np)}
 
 
@@ -71,17 +61,17 @@ class Labeller:
     """Ray Data actor: loads the relation extractor once, then labels batches of annotated documents."""
 
     def __init__(self, config: PipelineConfig) -> None:
-        self.clock = StageClock()
+        self.clock = stages.StageClock()
         with self.clock.timed("load models"):
             self.extractor = RelationExtractor.from_config(config)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import numpy as np
 
-        annotated: list[AnnotatedDocument] = list(batch["annotated"])
-        clock, self.clock = self.clock, StageClock()  # the model load is charged to the first batch only
-        outcomes = label_documents(annotated, lambda: self.extractor, clock)
-        share_seconds(outcomes, clock)
+        annotated: list[stages.AnnotatedDocument] = list(batch["annotated"])
+        clock, self.clock = self.clock, stages.StageClock()  # the model load is charged to the first batch only
+        outcomes = stages.label_documents(annotated, lambda: self.extractor, clock)
+        stages.share_seconds(outcomes, clock)
         for outcome, upstream in zip(outcomes, batch["seconds"], strict=True):
             for stage, seconds in upstream.items():  # this document's share of its reading + NER task
                 outcome.seconds[stage] = outcome.seconds.get(stage, 0.0) + seconds / len(outcomes)
@@ -104,7 +94,8 @@ class RayExecutor:
         self.labeller = labeller
         self._started_ray = False
 
-    def run(self, items: Iterable[WorkItem], clock: Clock, hooks: IngestHooks) -> Iterator[DocumentOutcome]:
+    def run(self, items: Iterable[stages.WorkItem], clock: stages.Clock,
+            hooks: stages.IngestHooks) -> Iterator[stages.DocumentOutcome]:
         work = list(items)
         if not work:
             return
@@ -126,7 +117,7 @@ class RayExecutor:
             batch_format="numpy", concurrency=settings.workers, num_cpus=settings.cpus_per_worker,
         )
         for row in dataset.iter_rows():
-            outcome: DocumentOutcome = row["outcome"]
+            outcome: stages.DocumentOutcome = row["outcome"]
             hooks.on_pairs_total(outcome.pairs)
             hooks.on_pairs_done(outcome.pairs)
             yield outcome
