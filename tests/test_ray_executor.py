@@ -127,3 +127,18 @@ def test_a_failure_that_repeats_stops_the_run_with_the_error(local_ray: None, co
         assert store.documents() == {}  # nothing half-written
     finally:
         store.close()
+
+
+def test_a_rerun_on_ray_replaces_a_changed_document(local_ray: None, config: PipelineConfig, folder: Path,
+                                                    nlp: Any, tmp_path: Path) -> None:
+    """The stored version a changed file replaces travels to the workers and back to the writer."""
+    docs = tmp_path / "docs"
+    shutil.copytree(folder, docs)
+    ray_ingestor = Ingestor(config)
+    ingest(ray_ingestor, docs, tmp_path / "ray.lbug")
+    with (docs / DOCS[0]).open("a", encoding="utf-8") as handle:
+        handle.write("\nMaria Delgado works for Siemens in Berlin.\n")
+    summary, export = ingest(ray_ingestor, docs, tmp_path / "ray.lbug")
+    assert (summary.replaced, summary.unchanged) == (1, len(DOCS) - 1)
+    _, fresh = ingest(Ingestor(config.with_overrides(executor="local"), nlp=nlp), docs, tmp_path / "local.lbug")
+    assert export == fresh

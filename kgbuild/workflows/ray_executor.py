@@ -1,8 +1,10 @@
 """Ingest's per-document work on Ray: reading + NER as Ray Data map tasks, labelling in an actor pool.
 
 Labelling is the expensive stage and is independent per document, so it scales with workers. Each
-labelling actor loads the model once (``map_batches`` with a class); each task process keeps its
-spaCy pipeline for the tasks it runs after the first. Outcomes stream back to the calling process
+labelling actor loads the model once (``map_batches`` with a class); each process keeps its spaCy
+pipeline for the batches it runs after the first. When both stages reserve the same CPUs (the
+default), Ray Data fuses the map into the actors, so a document is read, annotated and labelled on
+one worker and only file paths and triples cross the network. Outcomes stream back to the calling process
 in input order, and that process alone writes the store, one transaction per document, exactly as
 the local path does. A batch whose code raises is run again (``executor.retries`` times at most)
 and an actor that dies is restarted by Ray Data; a retried batch is recomputed whole and each
@@ -15,12 +17,15 @@ Ray is an optional extra: ``pip install 'kgbuild[ray]'``.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterable, Iterator
+from dataclasses import asdict
 from typing import Any
 
 from kgbuild.config import PipelineConfig
 from kgbuild.entities.spacy_ner import SentenceAnnotator, load_spacy
 from kgbuild.errors import ConfigError
+from kgbuild.graph.store import DocumentRecord
 from kgbuild.relations.extractor import RelationExtractor
 from kgbuild.schema import RelationSchema
 from kgbuild.workflows import document_stages as stages
@@ -52,8 +57,10 @@ def annotate_batch(batch: dict[str, Any], config: PipelineConfig) -> dict[str, A
             annotator = SentenceAnnotator(load_spacy(entities.spacy_model), entities.max_sentence_chars,
                                           entities.batch_size, entities.segment_chars)
         _ANNOTATORS[entities.spacy_model] = annotator
-    annotated = stages.read_and_annotate(list(batch["item"]), annotator, config.load_schema(),
-                                         config.reader.max_bytes, clock)
+    previous = zip(batch["previous_id"], batch["previous_path"], batch["previous_hash"], strict=True)
+    items = [stages.WorkItem(str(path), DocumentRecord(str(i), str(p), str(h)) if i else None)
+             for path, (i, p, h) in zip(batch["path"], previous, strict=True)]
+    annotated = stages.read_and_annotate(items, annotator, config.load_schema(), config.reader.max_bytes, clock)
     return {"annotated": _objects(annotated, np), "seconds": _objects([dict(clock.seconds)] * len(annotated), np)}
 
 
@@ -106,15 +113,20 @@ class RayExecutor:
         context.execution_options.preserve_order = True  # same write order, so the same graph, as local
         context.retried_map_errors = True  # a batch whose code raised is run again in its task or actor,
         context.max_map_retries = settings.retries  # at most this often; a dead actor is restarted by Ray Data
+        logging.getLogger("ray.data").setLevel(logging.ERROR)  # its INFO/WARNING chatter would bury the CLI's
         context.enable_progress_bars = False  # the CLI shows its own; Ray's would interleave with it
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
-        dataset = ray.data.from_items([{"item": item} for item in work],
+        warnings.filterwarnings("ignore", message="The minimum number of concurrent actors")  # a small folder
+        none = DocumentRecord("", "", "")
+        rows = [{"path": item.path, **{f"previous_{k}": v for k, v in asdict(item.previous or none).items()}}
+                for item in work]  # plain string columns: Arrow holds them without pickling
+        dataset = ray.data.from_items(rows,
                                       override_num_blocks=max(1, -(-len(work) // BATCH_DOCUMENTS)))
         dataset = dataset.map_batches(annotate_batch, fn_kwargs={"config": self.config},
                                       batch_size=BATCH_DOCUMENTS, batch_format="numpy")
         dataset = dataset.map_batches(
             self.labeller, fn_constructor_kwargs={"config": self.config}, batch_size=BATCH_DOCUMENTS,
-            batch_format="numpy", concurrency=settings.workers, num_cpus=settings.cpus_per_worker,
+            batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=settings.workers),
+            num_cpus=settings.cpus_per_worker,
         )
         for row in dataset.iter_rows():
             outcome: stages.DocumentOutcome = row["outcome"]
