@@ -8,6 +8,9 @@ test_embedded_store.py and test_neo4j_store.py.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import pytest
 from graph_cases import (
     GUARD_ATTACKS,
@@ -24,10 +27,11 @@ from graph_cases import (
     wipe,
 )
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kgbuild.graph.base import BaseGraphStore
 from kgbuild.graph.store import DocumentRecord, GraphStore, ReadOnlyQueryError, StoreError, edge_properties
-from kgbuild.types import Triple
+from kgbuild.types import Evidence, Triple
 
 
 @pytest.fixture
@@ -201,3 +205,16 @@ def test_unknown_label_is_refused(store: GraphStore) -> None:
     with pytest.raises(StoreError, match="not in relation schema"):
         store.replace_document(DocumentRecord("d1", "/d1", "h1"), [make_triple("Ann", "per:employee_of", "Acme")])
     assert stored(store) == set() and store.documents() == {}
+
+
+@settings(max_examples=300, deadline=None)
+@given(doc=st.text(), sentence=st.text(), model=st.text(), numbers=st.lists(st.integers(), min_size=5, max_size=5),
+       confidence=st.one_of(st.floats(), st.integers(min_value=0, max_value=1)))
+def test_evidence_json_is_exactly_the_canonical_json_dump(doc: str, sentence: str, model: str, numbers: list[int],
+                                                          confidence: float) -> None:
+    """Stores compare evidence by its JSON text, so the fast encoder must equal the generic one byte for byte."""
+    evidence = Evidence(doc, numbers[0], sentence, *numbers[1:], confidence=confidence, model=model)
+    generic = json.dumps(dataclasses.asdict(evidence), sort_keys=True, ensure_ascii=False)
+    assert evidence.to_json() == generic
+    if confidence == confidence:  # NaN never equals itself, so only the text can be compared
+        assert Evidence.from_json(evidence.to_json()) == evidence
