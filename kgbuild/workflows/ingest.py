@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -102,15 +102,13 @@ class LocalExecutor:
         self.schema = schema
         self._extractor = extractor
         self._nlp = nlp
-        self._clock: Clock | None = None
 
     def run(self, items: Iterable[WorkItem], clock: Clock, hooks: IngestHooks) -> Iterator[DocumentOutcome]:
-        self._clock = clock
         for chunk in chunked(items, CHUNK_DOCUMENTS):
             annotated = read_and_annotate(chunk, self._annotator(clock), self.schema, self.config.reader.max_bytes,
                                           clock)
             hooks.on_pairs_total(sum(len(a.pairs) for a in annotated))
-            yield from label_documents(annotated, self.extractor, clock, hooks.on_pairs_done)
+            yield from label_documents(annotated, lambda: self._extractor_for(clock), clock, hooks.on_pairs_done)
 
     def _annotator(self, clock: Clock) -> SentenceAnnotator:
         if self._nlp is None:
@@ -119,9 +117,9 @@ class LocalExecutor:
         entities = self.config.entities
         return SentenceAnnotator(self._nlp, entities.max_sentence_chars, entities.batch_size, entities.segment_chars)
 
-    def extractor(self) -> RelationExtractor:
+    def _extractor_for(self, clock: Clock) -> RelationExtractor:
         if self._extractor is None:
-            with self._clock.timed("load models") if self._clock else nullcontext():
+            with clock.timed("load models"):
                 self._extractor = RelationExtractor.from_config(self.config)
         return self._extractor
 

@@ -61,7 +61,8 @@ def annotate_batch(batch: dict[str, Any], config: PipelineConfig) -> dict[str, A
     items = [stages.WorkItem(str(path), DocumentRecord(str(i), str(p), str(h)) if i else None)
              for path, (i, p, h) in zip(batch["path"], previous, strict=True)]
     annotated = stages.read_and_annotate(items, annotator, config.load_schema(), config.reader.max_bytes, clock)
-    return {"annotated": _objects(annotated, np), "seconds": _objects([dict(clock.seconds)] * len(annotated), np)}
+    share = {stage: seconds / len(annotated) for stage, seconds in clock.seconds.items()} if annotated else {}
+    return {"annotated": _objects(annotated, np), "seconds": _objects([share] * len(annotated), np)}
 
 
 class Labeller:
@@ -81,7 +82,7 @@ class Labeller:
         stages.share_seconds(outcomes, clock)
         for outcome, upstream in zip(outcomes, batch["seconds"], strict=True):
             for stage, seconds in upstream.items():  # this document's share of its reading + NER task
-                outcome.seconds[stage] = outcome.seconds.get(stage, 0.0) + seconds / len(outcomes)
+                outcome.seconds[stage] = outcome.seconds.get(stage, 0.0) + seconds
         return {"outcome": _objects(outcomes, np)}
 
 
