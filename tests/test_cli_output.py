@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -113,3 +114,21 @@ def test_names_round_trip_through_query_json_and_exports(names: list[str]) -> No
         assert sorted(row["tail"]["name"] for row in rows) == sorted(names)
         read_back = {data["name"] for _, data in nx.read_graphml(graphml).nodes(data=True)}
         assert read_back == {xml_text(name) for name in names} | {"Ann"}
+
+
+def test_ingest_progress_shows_documents_per_second() -> None:
+    from rich.progress import Progress
+
+    from kgbuild.cli.ingest import DocumentRate
+
+    progress = Progress(DocumentRate(), auto_refresh=False, disable=True)
+    files = progress.add_task("files", total=10)
+    pairs = progress.add_task("pairs", total=100)
+    for _ in range(4):  # rich measures speed from the time between updates
+        progress.advance(files)
+        progress.advance(pairs, 20)
+        time.sleep(0.05)
+    column = DocumentRate()
+    rate = column.render(progress.tasks[files]).plain
+    assert rate.endswith(" docs/s") and float(rate.split()[0]) > 0
+    assert column.render(progress.tasks[pairs]).plain == ""  # pairs arrive in bursts: no rate on that row
