@@ -110,7 +110,8 @@ class ExecutorConfig(_Section):
     workers: int = Field(default=2, gt=0, description="labelling actors, each loading the model once")
     cpus_per_worker: float = Field(default=1.0, gt=0.0, description="Ray CPUs each labelling actor reserves "
                                    "(its torch threads)")
-    retries: int = Field(default=3, ge=0, description="times a failed or killed labelling task is retried")
+    retries: int = Field(default=3, ge=0, description="times a batch whose code raised is run again (an actor "
+                                                       "that dies is restarted by Ray Data)")
 
 
 class TrainingConfig(_Section):
