@@ -96,14 +96,19 @@ def normalise_name(name: str) -> str:
 
 
 MAX_KEY_NAME = 256
+_LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+(?=\S)", re.IGNORECASE)
+
+
+def strip_article(name: str) -> str:
+    """"The European Space Agency" → "European Space Agency": a leading article never tells entities apart."""
+    return _LEADING_ARTICLE.sub("", name.strip(), count=1)
 
 
 def entity_key(name: str, type_: str) -> str:
-    """``normalised name|type``; very long names keep a prefix plus a hash so keys stay indexable.
-
-    Neo4j cannot index property values over ~8 kB, and a uniqueness constraint needs an index.
+    """``normalised name without a leading article|type``; very long names keep a prefix plus a hash so keys
+    stay indexable (Neo4j cannot index property values over ~8 kB, and a uniqueness constraint needs one).
     """
-    normalised = normalise_name(name)
+    normalised = _LEADING_ARTICLE.sub("", normalise_name(name), count=1)
     if len(normalised) > MAX_KEY_NAME:
         digest = hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:24]
         normalised = f"{normalised[:MAX_KEY_NAME]}#{digest}"
@@ -134,6 +139,10 @@ class Evidence:
     tail_end: int
     confidence: float
     model: str
+    # The mentions as written: the edge's ends may be canonical entities that the document names otherwise
+    # ("ESA" for the European Space Agency). Empty in evidence stored before entity resolution.
+    head_text: str = ""
+    tail_text: str = ""
 
     def to_json(self) -> str:
         """Canonical JSON (sorted keys) so stores can compare and deduplicate evidence; computed once (bulk
@@ -166,6 +175,48 @@ _JSON_VALUE: dict[type, Callable[[Any], str]] = defaultdict(lambda: json.dumps, 
     str: _json_string, int: repr, float: _json_number})
 
 
+ALIAS_REASONS = ("article", "acronym", "short_form", "similarity")
+
+
+@dataclass(frozen=True)
+class Alias:
+    """One resolution decision: ``spelling`` names the entity called ``canonical`` (same ``type``).
+
+    ``doc_id`` scopes a decision found inside one document (acronym, short form, article); an empty
+    ``doc_id`` applies everywhere (a cross-document similarity merge). ``undone`` keeps a split that a
+    user asked for, so that no later run proposes the same merge again.
+    """
+
+    spelling: str
+    type: str
+    canonical: str
+    reason: str
+    score: float = 1.0
+    doc_id: str = ""
+    undone: bool = False
+
+    @property
+    def spelling_key(self) -> str:
+        return entity_key(self.spelling, self.type)
+
+    @property
+    def canonical_key(self) -> str:
+        return entity_key(self.canonical, self.type)
+
+    @property
+    def id(self) -> str:
+        """One record per (spelling, canonical, document): rewriting a decision replaces it."""
+        text = f"{self.spelling_key}\x1f{self.canonical_key}\x1f{self.doc_id}"
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+    def to_row(self) -> dict[str, Any]:
+        return {"id": self.id, **asdict(self)}
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Alias:
+        return cls(**{f.name: row[f.name] for f in fields(cls)})
+
+
 @dataclass(frozen=True)
 class Triple:
     head: Entity
@@ -191,6 +242,8 @@ class Triple:
                 tail_end=offset + pair.tail.end,
                 confidence=round(float(labelled.confidence), 6),
                 model=model,
+                head_text=pair.head.text,
+                tail_text=pair.tail.text,
             ),
         )
 

@@ -166,7 +166,7 @@ def test_query_results_are_json_friendly(store: Neo4jStore) -> None:
                          {"n": "Ann"})
     assert result.columns == ["a", "r", "p", "d"]
     node, rel, path, day = result.rows[0]
-    assert node == {"key": triple.head.key, "name": "Ann", "type": "PERSON", "_label": "Entity"}
+    assert node == {"key": triple.head.key, "name": "Ann", "type": "PERSON", "aliases": [], "_label": "Entity"}
     assert rel == {**expected_edges([triple])[(triple.head.key, "WORKS_FOR", triple.tail.key)],
                    "type": "WORKS_FOR", "_label": "WORKS_FOR"}
     assert path["relationships"] == [rel] and len(path["nodes"]) == 2 and day == "2024-01-02"

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from kgbuild.graph.aliases import AliasTable
 from kgbuild.graph.cypher_guard import read_only_violation
 from kgbuild.graph.store import (
     DocumentRecord,
@@ -24,7 +25,7 @@ from kgbuild.graph.store import (
     group_triples,
 )
 from kgbuild.schema import RelationSchema
-from kgbuild.types import Entity, Evidence, Triple
+from kgbuild.types import Alias, Entity, Evidence, Triple
 
 EdgeItems = list[tuple[EdgeKey, list[Evidence]]]
 
@@ -33,12 +34,21 @@ EdgeItems = list[tuple[EdgeKey, list[Evidence]]]
 class PreparedWrite:
     """Triples ready to write: entity rows for ``MERGE_ENTITIES``, then edges per relationship type."""
 
-    entity_rows: list[dict[str, str]]
+    entity_rows: list[dict[str, Any]]
     edges_by_type: dict[str, EdgeItems]
 
 
-def entity_rows(entities: dict[str, Entity]) -> list[dict[str, str]]:
-    return [{"key": k, "name": e.name, "type": e.type} for k, e in entities.items()]
+@dataclass(frozen=True)
+class AliasUpdate:
+    """A document's alias decisions as the store writes them: the records and the entities whose
+    ``aliases`` property changes."""
+
+    records: list[Alias] = field(default_factory=list)
+    entity_aliases: list[dict[str, Any]] = field(default_factory=list)
+
+
+def entity_rows(entities: dict[str, Entity], aliases: AliasTable) -> list[dict[str, Any]]:
+    return [{"key": k, "name": e.name, "type": e.type, "aliases": aliases.names_of(k)} for k, e in entities.items()]
 
 
 def edges_by_type(edges: dict[EdgeKey, list[Evidence]]) -> dict[str, EdgeItems]:
@@ -57,6 +67,7 @@ class BaseGraphStore(ABC):
     def __init__(self, read_only: bool = False) -> None:
         self.read_only = read_only
         self._schema: RelationSchema | None = None
+        self._aliases = AliasTable()
 
     # -- schema -------------------------------------------------------------------------
     def ensure_schema(self, schema: RelationSchema) -> None:
@@ -64,9 +75,17 @@ class BaseGraphStore(ABC):
         tables/constraints/indexes; safe to repeat. A read-only store only learns the schema:
         query/stats/export never change the database, not even its indexes."""
         self._schema = schema
-        if self.read_only:
-            return
-        self._create_schema(schema)
+        if not self.read_only:
+            self._create_schema(schema)
+        self._aliases = AliasTable(self._read_aliases())
+
+    @abstractmethod
+    def _read_aliases(self) -> list[Alias]:
+        """Every stored alias record (none in a graph written before entity resolution)."""
+
+    def aliases(self) -> list[Alias]:
+        """Every resolution decision, undone ones included, ordered by canonical entity."""
+        return self._aliases.records()
 
     @abstractmethod
     def _create_schema(self, schema: RelationSchema) -> None:
@@ -104,9 +123,61 @@ class BaseGraphStore(ABC):
 
     # -- writes -------------------------------------------------------------------------
     def _prepare(self, triples: Sequence[Triple]) -> PreparedWrite:
-        """Group triples against the schema (``no_relation`` dropped, unknown labels refused)."""
+        """Resolve each end to its canonical entity, then group against the schema (``no_relation``
+        dropped, unknown labels refused)."""
+        table = self._aliases
+        if table:
+            triples = [table.canonical(t) for t in triples]
         entities, edges = group_triples(triples, self._require_schema())
-        return PreparedWrite(entity_rows(entities), edges_by_type(edges))
+        return PreparedWrite(entity_rows(entities, table), edges_by_type(edges))
+
+    def _document_aliases(self, doc_ids: Iterable[str], aliases: Sequence[Alias]) -> AliasUpdate:
+        """Replace the decisions of ``doc_ids`` with ``aliases`` in the table (the caller restores it
+        with :meth:`_restoring_aliases` if its transaction fails)."""
+        before = self._aliases.copy()
+        dropped = [r for doc_id in dict.fromkeys(doc_ids) for r in self._aliases.drop_document(doc_id)]
+        added = self._aliases.add(aliases)
+        keys = before.touched_keys(dropped) | self._aliases.touched_keys(added)
+        return AliasUpdate(added, self._alias_rows(keys))
+
+    def _alias_rows(self, keys: Iterable[str]) -> list[dict[str, Any]]:
+        return [{"key": k, "aliases": self._aliases.names_of(k)} for k in sorted(keys)]
+
+    def _restoring_aliases(self) -> _AliasRestore:
+        return _AliasRestore(self)
+
+    def merge_aliases(self, records: Sequence[Alias]) -> list[Alias]:
+        """Add resolution decisions (cross-document merges) and rebuild the edges they move, in one
+        transaction. Returns the records that changed anything."""
+        self._require_schema()
+        with self._restoring_aliases():
+            before = self._aliases.copy()
+            accepted = self._aliases.add(records)
+            if accepted:
+                self._relink(accepted, before.touched_keys(accepted) | self._aliases.touched_keys(accepted))
+        return accepted
+
+    def undo_alias(self, spelling_key: str) -> list[Alias]:
+        """Split ``spelling_key`` back out of the entity it was merged into; the split is remembered, so
+        no later run merges it again."""
+        self._require_schema()
+        with self._restoring_aliases():
+            before = self._aliases.copy()
+            undone = self._aliases.undo(spelling_key)
+            self._relink(undone, before.touched_keys(undone) | {spelling_key})
+        return undone
+
+    def _rebuild_plan(self, stored: Iterable[Triple], keys: set[str]) -> tuple[PreparedWrite, list[str]]:
+        """Stored triples around ``keys``, resolved again under the current table; and the entities of
+        ``keys`` left without any edge, to delete."""
+        prepared = self._prepare([AliasTable.surface(t) for t in stored])
+        kept = {row["key"] for row in prepared.entity_rows}
+        return prepared, sorted(keys - kept)
+
+    @abstractmethod
+    def _relink(self, records: list[Alias], keys: set[str]) -> None:
+        """One transaction: store ``records``, delete the edges touching ``keys``, write them again
+        resolved under the current alias table, drop entities left without edges, refresh ``aliases``."""
 
     # -- the rest of GraphStore, per dialect --------------------------------------------
     @abstractmethod
@@ -114,7 +185,8 @@ class BaseGraphStore(ABC):
 
     @abstractmethod
     def replace_document(
-        self, document: DocumentRecord, triples: Sequence[Triple], previous: DocumentRecord | None = None
+        self, document: DocumentRecord, triples: Sequence[Triple], previous: DocumentRecord | None = None,
+        aliases: Sequence[Alias] = (),
     ) -> None: ...
 
     @abstractmethod
@@ -131,6 +203,21 @@ class BaseGraphStore(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+
+class _AliasRestore:
+    """Puts the alias table back as it was when the write it guards fails."""
+
+    def __init__(self, store: BaseGraphStore) -> None:
+        self.store = store
+        self.saved = store._aliases.copy()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is not None:
+            self.store._aliases = self.saved
 
 
 def refuse_write_clause(cypher: str) -> None:

@@ -14,11 +14,17 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from kgbuild.graph.base import BaseGraphStore, EdgeItems, PreparedWrite
+from kgbuild.graph.base import AliasUpdate, BaseGraphStore, EdgeItems, PreparedWrite
 from kgbuild.graph.queries import (
+    DELETE_DOCUMENT_ALIASES,
+    DELETE_ENTITIES,
+    MERGE_ALIASES,
     MERGE_DOCUMENT,
     MERGE_ENTITIES,
     NODE_LABELS,
+    READ_ALIASES,
+    SET_ENTITY_ALIASES,
+    TOUCHING,
     document_params,
     match_edges,
     set_edges,
@@ -33,13 +39,16 @@ from kgbuild.graph.store import (
     without_document,
 )
 from kgbuild.schema import RelationSchema, relationship_type
-from kgbuild.types import Evidence, Triple
+from kgbuild.types import Alias, Evidence, Triple
 
 log = logging.getLogger(__name__)
 
 _NODE_TABLES = (
     "CREATE NODE TABLE IF NOT EXISTS Document(id STRING PRIMARY KEY, path STRING, hash STRING)",
-    "CREATE NODE TABLE IF NOT EXISTS Entity(key STRING PRIMARY KEY, name STRING, type STRING)",
+    "CREATE NODE TABLE IF NOT EXISTS Entity(key STRING PRIMARY KEY, name STRING, type STRING, aliases STRING[])",
+    "ALTER TABLE Entity ADD IF NOT EXISTS aliases STRING[] DEFAULT []",  # graphs from before entity resolution
+    "CREATE NODE TABLE IF NOT EXISTS Alias(id STRING PRIMARY KEY, spelling STRING, type STRING, canonical STRING, "
+    "reason STRING, score DOUBLE, doc_id STRING, undone BOOLEAN)",
 )
 # Each document's transaction rewrites the evidence lists of the edges it touches. Until a checkpoint,
 # the old versions pin pages that the buffer pool cannot evict, so with the database's default
@@ -114,12 +123,19 @@ class EmbeddedStore(BaseGraphStore):
         rows = self._rows("MATCH (d:Document) RETURN d.id, d.path, d.hash")
         return {path: DocumentRecord(id=id_, path=path, hash=hash_) for id_, path, hash_ in rows}
 
+    def _read_aliases(self) -> list[Alias]:
+        if "Alias" not in self._tables():
+            return []
+        columns = ("spelling", "type", "canonical", "reason", "score", "doc_id", "undone")
+        return [Alias.from_row(dict(zip(columns, row, strict=True))) for row in self._rows(READ_ALIASES)]
+
     def stats(self) -> GraphStats:
         stats = GraphStats()
         tables = self._tables()
         for label in NODE_LABELS:
-            if label in tables:
-                stats.nodes[label] = int(self._rows(f"MATCH (n:{label}) RETURN count(n)")[0][0])
+            count = int(self._rows(f"MATCH (n:{label}) RETURN count(n)")[0][0]) if label in tables else 0
+            if count:
+                stats.nodes[label] = count
         for rel_type in self._rel_tables():
             count = int(self._rows(f"MATCH ()-[r:{_quoted(rel_type)}]->() RETURN count(r)")[0][0])
             if count:
@@ -149,14 +165,19 @@ class EmbeddedStore(BaseGraphStore):
 
     # -- writes -------------------------------------------------------------------------
     def replace_document(
-        self, document: DocumentRecord, triples: Sequence[Triple], previous: DocumentRecord | None = None
+        self, document: DocumentRecord, triples: Sequence[Triple], previous: DocumentRecord | None = None,
+        aliases: Sequence[Alias] = (),
     ) -> None:
         self._require_schema()
-        with self._transaction():
-            if previous is not None:
-                self._remove_document(previous.id)
-            self._run(MERGE_DOCUMENT, document_params(document))
-            self._merge(self._prepare(triples))
+        with self._restoring_aliases():
+            update = self._document_aliases([document.id, *([previous.id] if previous else [])], aliases)
+            prepared = self._prepare(triples)
+            with self._transaction():
+                if previous is not None:
+                    self._remove_document(previous.id)
+                self._run(MERGE_DOCUMENT, document_params(document))
+                self._write_aliases(document.id, update)
+                self._merge(prepared)
 
     def write_triples(self, triples: Sequence[Triple]) -> None:
         self._require_schema()
@@ -165,8 +186,34 @@ class EmbeddedStore(BaseGraphStore):
 
     def remove_document(self, doc_id: str) -> None:
         self._require_schema()
+        with self._restoring_aliases():
+            update = self._document_aliases([doc_id], ())
+            with self._transaction():
+                self._remove_document(doc_id)
+                self._write_aliases(doc_id, update)
+
+    def _write_aliases(self, doc_id: str, update: AliasUpdate) -> None:
+        """The document's decisions, and the ``aliases`` of existing entities they change (entities the
+        document's triples create get theirs as they are merged)."""
+        self._run(DELETE_DOCUMENT_ALIASES, {"id": doc_id})
+        self._run_rows(MERGE_ALIASES, [r.to_row() for r in update.records])
+        self._run_rows(SET_ENTITY_ALIASES, update.entity_aliases)
+
+    def _relink(self, records: list[Alias], keys: set[str]) -> None:
+        params = {"keys": sorted(keys)}
         with self._transaction():
-            self._remove_document(doc_id)
+            stored: list[Triple] = []
+            for rel_type in self._rel_tables():
+                pattern = f"MATCH (h:Entity)-[r:{_quoted(rel_type)}]->(t:Entity) {TOUCHING}"
+                rows = self._rows(pattern + "RETURN h.name, h.type, t.name, t.type, r.evidence", params)
+                stored += self._triples_from_rows((hn, ht, rel_type, tn, tt, ev) for hn, ht, tn, tt, ev in rows)
+                self._run(pattern + "DELETE r", params)
+            self._run_rows(MERGE_ALIASES, [r.to_row() for r in records])
+            prepared, orphans = self._rebuild_plan(stored, keys)
+            if orphans:
+                self._run(DELETE_ENTITIES, {"keys": orphans})
+            self._merge(prepared)
+            self._run_rows(SET_ENTITY_ALIASES, self._alias_rows(keys.difference(orphans)))
 
     def _remove_document(self, doc_id: str) -> None:
         for rel_type in self._rel_tables():
@@ -182,6 +229,7 @@ class EmbeddedStore(BaseGraphStore):
             if updates:
                 self._run(set_edges(rel), {"rows": updates})
         self._run("MATCH (d:Document {id: $id}) DELETE d", {"id": doc_id})
+        self._run(DELETE_DOCUMENT_ALIASES, {"id": doc_id})
 
     def _merge(self, prepared: PreparedWrite) -> None:
         if prepared.entity_rows:
@@ -217,6 +265,11 @@ class EmbeddedStore(BaseGraphStore):
             return self._conn.execute(cypher, params or {})
         except RuntimeError as exc:
             raise StoreError(f"embedded store error: {exc}") from exc
+
+    def _run_rows(self, cypher: str, rows: list[dict[str, Any]]) -> None:
+        """``UNWIND $rows`` statements, skipped when there is nothing to unwind (an empty list has no type)."""
+        if rows:
+            self._run(cypher, {"rows": rows})
 
     def _rows(self, cypher: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
         result = self._run(cypher, params)

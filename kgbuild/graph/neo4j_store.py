@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from kgbuild.config import Neo4jConfig
-from kgbuild.graph.base import BaseGraphStore, EdgeItems, PreparedWrite
+from kgbuild.graph.base import AliasUpdate, BaseGraphStore, EdgeItems, PreparedWrite
 from kgbuild.graph.neo4j_values import StatementProfile, WriteCounters, check_bolt_uri, one_line, plain, safe_uri
 from kgbuild.graph.neo4j_writes import (
     DYNAMIC_TYPES_SINCE,
@@ -26,8 +26,20 @@ from kgbuild.graph.neo4j_writes import (
     plain_rel_type,
     server_version_tuple,
     sorted_edges,
+    take_edges_touching,
+    write_document_aliases,
 )
-from kgbuild.graph.queries import MERGE_DOCUMENT, MERGE_ENTITIES, NODE_LABELS, SET_EDGE_PROPERTIES, document_params
+from kgbuild.graph.queries import (
+    DELETE_ENTITIES,
+    MERGE_ALIASES,
+    MERGE_DOCUMENT,
+    MERGE_ENTITIES,
+    NODE_LABELS,
+    READ_ALIASES,
+    SET_EDGE_PROPERTIES,
+    SET_ENTITY_ALIASES,
+    document_params,
+)
 from kgbuild.graph.store import (
     DocumentRecord,
     GraphStats,
@@ -37,7 +49,7 @@ from kgbuild.graph.store import (
     without_document,
 )
 from kgbuild.schema import RelationSchema
-from kgbuild.types import Triple
+from kgbuild.types import Alias, Triple
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +57,8 @@ MIN_MAJOR_VERSION = 5
 _SCHEMA_STATEMENTS = (
     "CREATE CONSTRAINT kgbuild_entity_key IF NOT EXISTS FOR (e:Entity) REQUIRE e.key IS UNIQUE",
     "CREATE CONSTRAINT kgbuild_document_id IF NOT EXISTS FOR (d:Document) REQUIRE d.id IS UNIQUE",
+    "CREATE CONSTRAINT kgbuild_alias_id IF NOT EXISTS FOR (a:Alias) REQUIRE a.id IS UNIQUE",
+    "CREATE INDEX kgbuild_alias_doc IF NOT EXISTS FOR (a:Alias) ON (a.doc_id)",
     # TEXT indexes: names and paths are user text of any length; RANGE indexes reject values over ~8 kB.
     "CREATE TEXT INDEX kgbuild_document_path IF NOT EXISTS FOR (d:Document) ON (d.path)",
     "CREATE TEXT INDEX kgbuild_entity_name IF NOT EXISTS FOR (e:Entity) ON (e.name)",
@@ -117,6 +131,9 @@ class Neo4jStore(BaseGraphStore):
         rows = self._read("MATCH (d:Document) RETURN d.id AS id, d.path AS path, d.hash AS hash")
         return {r["path"]: DocumentRecord(id=r["id"], path=r["path"], hash=r["hash"]) for r in rows}
 
+    def _read_aliases(self) -> list[Alias]:
+        return [Alias.from_row(row) for row in self._read(READ_ALIASES)]
+
     def stats(self) -> GraphStats:
         stats = GraphStats()
         for label in NODE_LABELS:
@@ -160,18 +177,23 @@ class Neo4jStore(BaseGraphStore):
 
     # -- writes -------------------------------------------------------------------------
     def replace_document(
-        self, document: DocumentRecord, triples: Sequence[Triple], previous: DocumentRecord | None = None
+        self, document: DocumentRecord, triples: Sequence[Triple], previous: DocumentRecord | None = None,
+        aliases: Sequence[Alias] = (),
     ) -> None:
         """One transaction: drop ``previous``'s evidence (and edges left with none) and node, then write."""
-        prepared = self._prepare(triples)
+        self._require_schema()
+        with self._restoring_aliases():
+            update = self._document_aliases([document.id, *([previous.id] if previous else [])], aliases)
+            prepared = self._prepare(triples)
 
-        def work(tx: CountingTransaction) -> None:
-            if previous is not None:
-                self._remove_document(tx, previous.id)
-            tx.run(MERGE_DOCUMENT, **document_params(document))
-            self._merge(tx, prepared)
+            def work(tx: CountingTransaction) -> None:
+                if previous is not None:
+                    self._remove_document(tx, previous.id)
+                tx.run(MERGE_DOCUMENT, **document_params(document))
+                write_document_aliases(tx, document.id, update)
+                self._merge(tx, prepared)
 
-        self._write(work)
+            self._write(work)
 
     def write_triples(self, triples: Sequence[Triple]) -> None:
         """Bulk merge: entity batches, then edge batches of all types sorted by key; each batch one transaction."""
@@ -182,9 +204,24 @@ class Neo4jStore(BaseGraphStore):
             self._write(self._merge_edges, edge_chunk)
 
     def remove_document(self, doc_id: str) -> None:
-        self._write(self._remove_document, doc_id)
+        self._require_schema()
+        with self._restoring_aliases():
+            update = self._document_aliases([doc_id], ())
+            self._write(self._remove_document, doc_id, update)
 
-    def _remove_document(self, tx: CountingTransaction, doc_id: str) -> None:
+    def _relink(self, records: list[Alias], keys: set[str]) -> None:
+        def work(tx: CountingTransaction) -> None:
+            stored = list(self._triples_from_rows(take_edges_touching(tx, sorted(keys))))
+            tx.run(MERGE_ALIASES, rows=[r.to_row() for r in records])
+            prepared, orphans = self._rebuild_plan(stored, keys)
+            if orphans:
+                tx.run(DELETE_ENTITIES, keys=orphans)
+            self._merge(tx, prepared)
+            tx.run(SET_ENTITY_ALIASES, rows=self._alias_rows(keys.difference(orphans)))
+
+        self._write(work)
+
+    def _remove_document(self, tx: CountingTransaction, doc_id: str, update: AliasUpdate | None = None) -> None:
         rows = tx.run(
             "MATCH (:Entity)-[r]->(:Entity) WHERE $id IN r.doc_ids RETURN elementId(r) AS rid, r.evidence AS evidence",
             id=doc_id,
@@ -196,6 +233,7 @@ class Neo4jStore(BaseGraphStore):
             tx.run(f"UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.rid {SET_EDGE_PROPERTIES}",
                    rows=updates)
         tx.run("MATCH (d:Document {id: $id}) DETACH DELETE d", id=doc_id)
+        write_document_aliases(tx, doc_id, update or AliasUpdate())
 
     def _merge_edges(self, tx: CountingTransaction, items: EdgeItems) -> None:
         merge_edge_batch(tx, items, self.dynamic_types)

@@ -18,9 +18,15 @@ import time
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
-from kgbuild.graph.base import EdgeItems, PreparedWrite
+from kgbuild.graph.base import AliasUpdate, EdgeItems, PreparedWrite
 from kgbuild.graph.neo4j_values import StatementProfile, WriteCounters
-from kgbuild.graph.queries import SET_EDGE_PROPERTIES
+from kgbuild.graph.queries import (
+    DELETE_DOCUMENT_ALIASES,
+    MERGE_ALIASES,
+    SET_EDGE_PROPERTIES,
+    SET_ENTITY_ALIASES,
+    TOUCHING,
+)
 from kgbuild.graph.store import StoreError, edge_properties
 from kgbuild.types import Evidence
 
@@ -134,3 +140,23 @@ def create_edges(tx: CountingTransaction, rows: list[dict[str, Any]], dynamic_ty
         by_type.setdefault(row["type"], []).append(row)
     for rel_type, typed in by_type.items():
         tx.run(CREATE_EDGES.replace("$(row.type)", plain_rel_type(rel_type)), rows=typed)
+
+
+def take_edges_touching(tx: CountingTransaction, keys: list[str]) -> list[tuple[Any, ...]]:
+    """Delete every edge with an end in ``keys``; return them as (head name, head type, type, tail name,
+    tail type, evidence) rows, to be written again under a changed alias table."""
+    pattern = f"MATCH (h:Entity)-[r]->(t:Entity) {TOUCHING}"
+    rows = tx.run(pattern + "RETURN h.name AS hn, h.type AS ht, type(r) AS rel, t.name AS tn, t.type AS tt, "
+                  "r.evidence AS evidence", keys=keys)
+    tx.run(pattern + "DELETE r", keys=keys)
+    return [(r["hn"], r["ht"], r["rel"], r["tn"], r["tt"], r["evidence"]) for r in rows]
+
+
+def write_document_aliases(tx: CountingTransaction, doc_id: str, update: AliasUpdate) -> None:
+    """A document's alias decisions replace its earlier ones, and the ``aliases`` of existing entities they
+    change are rewritten (entities the document's triples create get theirs as they are merged)."""
+    tx.run(DELETE_DOCUMENT_ALIASES, id=doc_id)
+    if update.records:
+        tx.run(MERGE_ALIASES, rows=[r.to_row() for r in update.records])
+    if update.entity_aliases:
+        tx.run(SET_ENTITY_ALIASES, rows=update.entity_aliases)

@@ -12,11 +12,29 @@ from typing import Any
 
 from kgbuild.graph.store import DocumentRecord
 
-NODE_LABELS = ("Document", "Entity")
+NODE_LABELS = ("Document", "Entity", "Alias")
+# ``aliases`` is written only when it changed, so a rerun writes nothing.
 MERGE_ENTITIES = (
     "UNWIND $rows AS row MERGE (e:Entity {key: row.key}) "
-    "ON CREATE SET e.name = row.name, e.type = row.type"
+    "ON CREATE SET e.name = row.name, e.type = row.type, e.aliases = row.aliases "
+    "WITH e, row WHERE coalesce(e.aliases, []) <> row.aliases SET e.aliases = row.aliases"
 )
+SET_ENTITY_ALIASES = (
+    "UNWIND $rows AS row MATCH (e:Entity {key: row.key}) "
+    "WHERE coalesce(e.aliases, []) <> row.aliases SET e.aliases = row.aliases"
+)
+DELETE_ENTITIES = "UNWIND $keys AS key MATCH (e:Entity {key: key}) DELETE e"  # only ever entities without edges
+MERGE_ALIASES = (
+    "UNWIND $rows AS row MERGE (a:Alias {id: row.id}) SET a.spelling = row.spelling, a.type = row.type, "
+    "a.canonical = row.canonical, a.reason = row.reason, a.score = row.score, a.doc_id = row.doc_id, "
+    "a.undone = row.undone"
+)
+DELETE_DOCUMENT_ALIASES = "MATCH (a:Alias) WHERE a.doc_id = $id AND NOT a.undone DELETE a"
+READ_ALIASES = (
+    "MATCH (a:Alias) RETURN a.spelling AS spelling, a.type AS type, a.canonical AS canonical, "
+    "a.reason AS reason, a.score AS score, a.doc_id AS doc_id, a.undone AS undone"
+)
+TOUCHING = "WHERE h.key IN $keys OR t.key IN $keys "
 SET_EDGE_PROPERTIES = (
     "SET r.confidence = row.confidence, r.model = row.model, r.support = row.support, "
     "r.doc_ids = row.doc_ids, r.evidence = row.evidence"

@@ -3,7 +3,11 @@
 Graph model, identical in both stores:
 
 * ``(:Document {id, path, hash})``
-* ``(:Entity {key, name, type})`` where ``key = normalised name | type``
+* ``(:Entity {key, name, type, aliases})`` where ``key = normalised name without a leading article | type``
+  and ``aliases`` lists the other spellings that resolve to it
+* ``(:Alias {id, spelling, type, canonical, reason, score, doc_id, undone})``: one resolution
+  decision (:class:`kgbuild.types.Alias`); edges attach to canonical entities, and evidence keeps the
+  spellings (``head_text``/``tail_text``), so a merge can be undone exactly
 * ``(:Entity)-[:<RELTYPE> {confidence, model, support, doc_ids, evidence}]->(:Entity)``:
   one edge per (head, label, tail). ``evidence`` is a list of canonical JSON strings, one per
   supporting sentence; the other properties derive from it with :func:`edge_properties`, so
@@ -24,7 +28,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from kgbuild.errors import ReadOnlyQueryError, StoreError  # noqa: F401  (re-exported)
 from kgbuild.schema import RelationSchema
-from kgbuild.types import Entity, Evidence, Triple
+from kgbuild.types import Alias, Entity, Evidence, Triple
 
 
 @dataclass(frozen=True)
@@ -123,15 +127,27 @@ class GraphStore(Protocol):
         """Stored documents by path, used to skip unchanged files on re-ingest."""
 
     def replace_document(
-        self, document: DocumentRecord, triples: Sequence[Triple], previous: DocumentRecord | None = None
+        self, document: DocumentRecord, triples: Sequence[Triple], previous: DocumentRecord | None = None,
+        aliases: Sequence[Alias] = (),
     ) -> None:
-        """Atomically drop ``previous``'s evidence and node, then write ``document`` and its triples."""
+        """Atomically drop ``previous``'s evidence, alias decisions and node, then write ``document``, its
+        alias decisions and its triples (their ends as written; the store resolves them)."""
 
     def write_triples(self, triples: Sequence[Triple]) -> None:
         """Merge triples (nodes first, then edges) without touching documents; used for bulk loads."""
 
     def remove_document(self, doc_id: str) -> None:
-        """Atomically drop the document's evidence (and edges left with none) and its node."""
+        """Atomically drop the document's evidence (and edges left with none), alias decisions and node."""
+
+    def aliases(self) -> list[Alias]:
+        """Every resolution decision, undone ones included."""
+
+    def merge_aliases(self, records: Sequence[Alias]) -> list[Alias]:
+        """Add decisions (cross-document merges) and move the edges they concern; returns those that changed
+        anything."""
+
+    def undo_alias(self, spelling_key: str) -> list[Alias]:
+        """Split a merged spelling back into its own entity, for good; returns the records undone."""
 
     def query(self, cypher: str, params: dict[str, Any] | None = None, write: bool = False) -> QueryResult:
         """Run user Cypher with parameters; read-only unless ``write``."""
