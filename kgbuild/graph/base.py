@@ -45,6 +45,7 @@ class AliasUpdate:
 
     records: list[Alias] = field(default_factory=list)
     entity_aliases: list[dict[str, Any]] = field(default_factory=list)
+    replaced_documents: list[str] = field(default_factory=list)  # whose stored decisions are deleted first
 
 
 def entity_rows(entities: dict[str, Entity], aliases: AliasTable) -> list[dict[str, Any]]:
@@ -135,10 +136,18 @@ class BaseGraphStore(ABC):
         """Replace the decisions of ``doc_ids`` with ``aliases`` in the table (the caller restores it
         with :meth:`_restoring_aliases` if its transaction fails)."""
         before = self._aliases.copy()
-        dropped = [r for doc_id in dict.fromkeys(doc_ids) for r in self._aliases.drop_document(doc_id)]
+        replaced = list(dict.fromkeys(doc_ids))
+        dropped = [r for doc_id in replaced for r in self._aliases.drop_document(doc_id)]
         added = self._aliases.add(aliases)
         keys = before.touched_keys(dropped) | self._aliases.touched_keys(added)
-        return AliasUpdate(added, self._alias_rows(keys))
+        return AliasUpdate(added, self._alias_rows(keys), replaced)
+
+    @staticmethod
+    def _replaced_documents(document: DocumentRecord, previous: DocumentRecord | None,
+                            aliases: Sequence[Alias] | None) -> list[str]:
+        """Whose decisions a document write replaces: the previous version's, and the document's own unless
+        ``aliases`` is None (a move of an unchanged document keeps them)."""
+        return [*([previous.id] if previous else []), *([document.id] if aliases is not None else [])]
 
     def _alias_rows(self, keys: Iterable[str]) -> list[dict[str, Any]]:
         return [{"key": k, "aliases": self._aliases.names_of(k)} for k in sorted(keys)]
@@ -186,7 +195,7 @@ class BaseGraphStore(ABC):
     @abstractmethod
     def replace_document(
         self, document: DocumentRecord, triples: Sequence[Triple], previous: DocumentRecord | None = None,
-        aliases: Sequence[Alias] = (),
+        aliases: Sequence[Alias] | None = None,
     ) -> None: ...
 
     @abstractmethod

@@ -166,17 +166,17 @@ class EmbeddedStore(BaseGraphStore):
     # -- writes -------------------------------------------------------------------------
     def replace_document(
         self, document: DocumentRecord, triples: Sequence[Triple], previous: DocumentRecord | None = None,
-        aliases: Sequence[Alias] = (),
+        aliases: Sequence[Alias] | None = None,
     ) -> None:
         self._require_schema()
         with self._restoring_aliases():
-            update = self._document_aliases([document.id, *([previous.id] if previous else [])], aliases)
+            update = self._document_aliases(self._replaced_documents(document, previous, aliases), aliases or ())
             prepared = self._prepare(triples)
             with self._transaction():
                 if previous is not None:
                     self._remove_document(previous.id)
                 self._run(MERGE_DOCUMENT, document_params(document))
-                self._write_aliases(document.id, update)
+                self._write_aliases(update)
                 self._merge(prepared)
 
     def write_triples(self, triples: Sequence[Triple]) -> None:
@@ -190,12 +190,13 @@ class EmbeddedStore(BaseGraphStore):
             update = self._document_aliases([doc_id], ())
             with self._transaction():
                 self._remove_document(doc_id)
-                self._write_aliases(doc_id, update)
+                self._write_aliases(update)
 
-    def _write_aliases(self, doc_id: str, update: AliasUpdate) -> None:
+    def _write_aliases(self, update: AliasUpdate) -> None:
         """The document's decisions, and the ``aliases`` of existing entities they change (entities the
         document's triples create get theirs as they are merged)."""
-        self._run(DELETE_DOCUMENT_ALIASES, {"id": doc_id})
+        for doc_id in update.replaced_documents:
+            self._run(DELETE_DOCUMENT_ALIASES, {"id": doc_id})
         self._run_rows(MERGE_ALIASES, [r.to_row() for r in update.records])
         self._run_rows(SET_ENTITY_ALIASES, update.entity_aliases)
 
@@ -229,7 +230,6 @@ class EmbeddedStore(BaseGraphStore):
             if updates:
                 self._run(set_edges(rel), {"rows": updates})
         self._run("MATCH (d:Document {id: $id}) DELETE d", {"id": doc_id})
-        self._run(DELETE_DOCUMENT_ALIASES, {"id": doc_id})
 
     def _merge(self, prepared: PreparedWrite) -> None:
         if prepared.entity_rows:

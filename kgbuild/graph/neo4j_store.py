@@ -3,8 +3,8 @@
 Writes are ``UNWIND $rows`` batches inside ``execute_write`` managed transactions (retried on
 transient errors): nodes first, then edges of every type together, sorted by key (the statements
 and the edge-batch algorithm are in :mod:`kgbuild.graph.neo4j_writes`). A document is replaced in
-a single transaction, so a failure never leaves half a document behind. Entities whose last edge
-went away with a replaced document stay in the graph: harmless for queries and cheap to keep.
+one transaction, so a failure never leaves half a document behind. Entities whose last edge went
+away with a replaced document stay: harmless for queries and cheap to keep.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from kgbuild.config import Neo4jConfig
-from kgbuild.graph.base import AliasUpdate, BaseGraphStore, EdgeItems, PreparedWrite
+from kgbuild.graph.base import BaseGraphStore, EdgeItems, PreparedWrite
 from kgbuild.graph.neo4j_values import StatementProfile, WriteCounters, check_bolt_uri, one_line, plain, safe_uri
 from kgbuild.graph.neo4j_writes import (
     DYNAMIC_TYPES_SINCE,
@@ -178,19 +178,19 @@ class Neo4jStore(BaseGraphStore):
     # -- writes -------------------------------------------------------------------------
     def replace_document(
         self, document: DocumentRecord, triples: Sequence[Triple], previous: DocumentRecord | None = None,
-        aliases: Sequence[Alias] = (),
+        aliases: Sequence[Alias] | None = None,
     ) -> None:
         """One transaction: drop ``previous``'s evidence (and edges left with none) and node, then write."""
         self._require_schema()
         with self._restoring_aliases():
-            update = self._document_aliases([document.id, *([previous.id] if previous else [])], aliases)
+            update = self._document_aliases(self._replaced_documents(document, previous, aliases), aliases or ())
             prepared = self._prepare(triples)
 
             def work(tx: CountingTransaction) -> None:
                 if previous is not None:
                     self._remove_document(tx, previous.id)
                 tx.run(MERGE_DOCUMENT, **document_params(document))
-                write_document_aliases(tx, document.id, update)
+                write_document_aliases(tx, update)
                 self._merge(tx, prepared)
 
             self._write(work)
@@ -207,7 +207,11 @@ class Neo4jStore(BaseGraphStore):
         self._require_schema()
         with self._restoring_aliases():
             update = self._document_aliases([doc_id], ())
-            self._write(self._remove_document, doc_id, update)
+            def work(tx: CountingTransaction) -> None:
+                self._remove_document(tx, doc_id)
+                write_document_aliases(tx, update)
+
+            self._write(work)
 
     def _relink(self, records: list[Alias], keys: set[str]) -> None:
         def work(tx: CountingTransaction) -> None:
@@ -221,7 +225,7 @@ class Neo4jStore(BaseGraphStore):
 
         self._write(work)
 
-    def _remove_document(self, tx: CountingTransaction, doc_id: str, update: AliasUpdate | None = None) -> None:
+    def _remove_document(self, tx: CountingTransaction, doc_id: str) -> None:
         rows = tx.run(
             "MATCH (:Entity)-[r]->(:Entity) WHERE $id IN r.doc_ids RETURN elementId(r) AS rid, r.evidence AS evidence",
             id=doc_id,
@@ -233,7 +237,6 @@ class Neo4jStore(BaseGraphStore):
             tx.run(f"UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.rid {SET_EDGE_PROPERTIES}",
                    rows=updates)
         tx.run("MATCH (d:Document {id: $id}) DETACH DELETE d", id=doc_id)
-        write_document_aliases(tx, doc_id, update or AliasUpdate())
 
     def _merge_edges(self, tx: CountingTransaction, items: EdgeItems) -> None:
         merge_edge_batch(tx, items, self.dynamic_types)

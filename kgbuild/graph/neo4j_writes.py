@@ -152,10 +152,11 @@ def take_edges_touching(tx: CountingTransaction, keys: list[str]) -> list[tuple[
     return [(r["hn"], r["ht"], r["rel"], r["tn"], r["tt"], r["evidence"]) for r in rows]
 
 
-def write_document_aliases(tx: CountingTransaction, doc_id: str, update: AliasUpdate) -> None:
+def write_document_aliases(tx: CountingTransaction, update: AliasUpdate) -> None:
     """A document's alias decisions replace its earlier ones, and the ``aliases`` of existing entities they
     change are rewritten (entities the document's triples create get theirs as they are merged)."""
-    tx.run(DELETE_DOCUMENT_ALIASES, id=doc_id)
+    for doc_id in update.replaced_documents:
+        tx.run(DELETE_DOCUMENT_ALIASES, id=doc_id)
     if update.records:
         tx.run(MERGE_ALIASES, rows=[r.to_row() for r in update.records])
     if update.entity_aliases:

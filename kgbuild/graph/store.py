@@ -128,10 +128,10 @@ class GraphStore(Protocol):
 
     def replace_document(
         self, document: DocumentRecord, triples: Sequence[Triple], previous: DocumentRecord | None = None,
-        aliases: Sequence[Alias] = (),
+        aliases: Sequence[Alias] | None = None,
     ) -> None:
         """Atomically drop ``previous``'s evidence, alias decisions and node, then write ``document``, its
-        alias decisions and its triples (their ends as written; the store resolves them)."""
+        alias decisions (None: keep those stored) and its triples (ends as written; the store resolves them)."""
 
     def write_triples(self, triples: Sequence[Triple]) -> None:
         """Merge triples (nodes first, then edges) without touching documents; used for bulk loads."""

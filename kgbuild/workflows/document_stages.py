@@ -21,8 +21,9 @@ from kgbuild.entities.spacy_ner import SentenceAnnotator
 from kgbuild.graph.store import DocumentRecord
 from kgbuild.read import FileProblem, read_document
 from kgbuild.relations.extractor import RelationExtractor
+from kgbuild.resolution.within_document import document_aliases
 from kgbuild.schema import RelationSchema
-from kgbuild.types import CandidatePair, Document, Triple
+from kgbuild.types import Alias, CandidatePair, Document, Triple
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class DocumentFacts:
     problem: FileProblem | None = None
     sentences: int = 0
     entities: int = 0
+    aliases: list[Alias] = field(default_factory=list)  # names the document gives one entity (acronyms, ...)
 
 
 @dataclass
@@ -112,6 +114,7 @@ def read_and_annotate(items: Sequence[WorkItem], annotator: SentenceAnnotator, s
             target.sentences = len(sentences)
             target.entities = sum(len(s.mentions) for s in sentences)
             target.pairs = list(candidate_pairs(sentences, schema))
+            target.aliases = document_aliases(document.id, sentences)
     return annotated
 
 
@@ -129,7 +132,7 @@ def label_documents(annotated: Sequence[AnnotatedDocument], extractor: Callable[
         for item in labelled:
             if item.label != model.schema.no_relation:
                 triples[item.pair.doc_id].append(Triple.from_labelled(item, model.model_id))
-    return [DocumentOutcome(a.item, a.record, a.problem, a.sentences, a.entities,
+    return [DocumentOutcome(a.item, a.record, a.problem, a.sentences, a.entities, a.aliases,
                             triples=triples[a.record.id] if a.record else [], pairs=len(a.pairs)) for a in annotated]
 
 

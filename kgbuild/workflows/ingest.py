@@ -37,6 +37,7 @@ from kgbuild.workflows.document_stages import (
     read_and_annotate,
 )
 from kgbuild.workflows.folder_sync import FolderState
+from kgbuild.workflows.resolve import merge_similar_entities
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +73,14 @@ class IngestSummary:
     entities: int = 0
     pairs: int = 0
     triples: int = 0
+    merged: int = 0  # cross-document entity merges made at the end of the run
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The machine-readable run report: counts, timings and every skipped or failed file with its reason."""
         counts = {name: getattr(self, name) for name in (
             "files", "read", "unchanged", "replaced", "renamed", "duplicates", "removed", "sentences", "entities",
-            "pairs", "triples")}
+            "pairs", "triples", "merged")}
         problems = {kind: [{"path": p.path, "reason": p.reason} for p in items]
                     for kind, items in (("skipped", self.skipped), ("failed", self.failed))}
         return {**counts, **problems, "stage_seconds": self.stage_seconds, "pairs_per_second": self.pairs_per_second}
@@ -174,6 +176,9 @@ class Ingestor:
             for record in state.to_remove(listed, protected, keep_missing):
                 store.remove_document(record.id)
                 summary.removed += 1
+        if self.config.resolution.across_documents and (summary.read or summary.removed):
+            with summary.timed("resolve entities"):
+                summary.merged = len(merge_similar_entities(store, self.config))
         return summary
 
     def _settle(self, path: Path, state: FolderState, store: GraphStore, summary: IngestSummary) -> WorkItem | None:
@@ -211,7 +216,8 @@ class Ingestor:
         summary.entities += outcome.entities
         summary.pairs += outcome.pairs
         with summary.timed("write graph"):
-            store.replace_document(outcome.record, outcome.triples, outcome.item.previous)
+            aliases = outcome.aliases if self.config.resolution.within_document else []
+            store.replace_document(outcome.record, outcome.triples, outcome.item.previous, aliases)
         summary.triples += len(outcome.triples)
         summary.replaced += outcome.item.previous is not None
         return True
