@@ -87,6 +87,7 @@ class LabelledPair:
     label: str
     confidence: float
     scores: dict[str, float] = field(default_factory=dict, compare=False)
+    reviewed: tuple[str, str] | None = None  # (by, at) when the label is a reviewer's, not the model's
 
 
 def normalise_name(name: str) -> str:
@@ -143,6 +144,9 @@ class Evidence:
     # ("ESA" for the European Space Agency). Empty in evidence stored before entity resolution.
     head_text: str = ""
     tail_text: str = ""
+    sentence_start: int = -1  # the sentence's offset in the document (-1: not recorded)
+    reviewed_by: str = ""  # set when a reviewer decided this label (kgbuild review)
+    reviewed_at: str = ""
 
     def to_json(self) -> str:
         """Canonical JSON (sorted keys) so stores can compare and deduplicate evidence; computed once (bulk
@@ -244,6 +248,9 @@ class Triple:
                 model=model,
                 head_text=pair.head.text,
                 tail_text=pair.tail.text,
+                sentence_start=offset,
+                reviewed_by=labelled.reviewed[0] if labelled.reviewed else "",
+                reviewed_at=labelled.reviewed[1] if labelled.reviewed else "",
             ),
         )
 

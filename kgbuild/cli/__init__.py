@@ -5,7 +5,7 @@ Each command parses its flags, calls one function from :mod:`kgbuild.workflows`,
 
 from __future__ import annotations
 
-from kgbuild.cli import aliases, calibrate, evaluate, ingest, query, train  # noqa: F401  (registers the commands)
+from kgbuild.cli import aliases, calibrate, evaluate, ingest, query, review, train  # noqa: F401  (registers)
 from kgbuild.cli._common import app
 
 __all__ = ["app"]

@@ -9,8 +9,8 @@ A subclass supplies its DDL, how a user query runs, and how it reads and writes.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kgbuild.graph.aliases import AliasTable
@@ -28,6 +28,7 @@ from kgbuild.schema import RelationSchema
 from kgbuild.types import Alias, Entity, Evidence, Triple
 
 EdgeItems = list[tuple[EdgeKey, list[Evidence]]]
+Change = Callable[[list[Triple]], list[Triple]]
 
 
 @dataclass(frozen=True)
@@ -176,17 +177,35 @@ class BaseGraphStore(ABC):
             self._relink(undone, before.touched_keys(undone) | {spelling_key})
         return undone
 
-    def _rebuild_plan(self, stored: Iterable[Triple], keys: set[str]) -> tuple[PreparedWrite, list[str]]:
-        """Stored triples around ``keys``, resolved again under the current table; and the entities of
-        ``keys`` left without any edge, to delete."""
-        prepared = self._prepare([AliasTable.surface(t) for t in stored])
+    def _rebuild_plan(self, stored: list[Triple], keys: set[str],
+                      change: Change | None = None) -> tuple[PreparedWrite, list[str]]:
+        """Stored triples around ``keys`` (after ``change``), resolved again under the current table; and the
+        entities of ``keys`` left without any edge, to delete."""
+        prepared = self._prepare([AliasTable.surface(t) for t in (change(stored) if change else stored)])
         kept = {row["key"] for row in prepared.entity_rows}
         return prepared, sorted(keys - kept)
 
+    def review(self, triple: Triple, label: str | None, reviewed_by: str, reviewed_at: str) -> None:
+        """A reviewer's decision on one stored triple (one evidence item): relabel it (the same label accepts
+        it) with ``reviewed_by``/``reviewed_at`` on its evidence, or take it out of the graph (``label`` None)."""
+        self._require_schema()
+
+        def change(stored: list[Triple]) -> list[Triple]:
+            kept = [t for t in stored if not (t.label == triple.label and t.evidence == triple.evidence)]
+            if len(kept) == len(stored):
+                raise StoreError("that triple is no longer in the graph; reload the page")
+            if label is not None:
+                evidence = replace(triple.evidence, reviewed_by=reviewed_by, reviewed_at=reviewed_at)
+                kept.append(Triple(triple.head, label, triple.tail, evidence))
+            return kept
+
+        self._relink([], {triple.head.key, triple.tail.key}, change)
+
     @abstractmethod
-    def _relink(self, records: list[Alias], keys: set[str]) -> None:
-        """One transaction: store ``records``, delete the edges touching ``keys``, write them again
-        resolved under the current alias table, drop entities left without edges, refresh ``aliases``."""
+    def _relink(self, records: list[Alias], keys: set[str], change: Change | None = None) -> None:
+        """One transaction: store ``records``, delete the edges touching ``keys``, write them again (after
+        ``change``) resolved under the current alias table, drop entities left without edges, refresh
+        ``aliases``."""
 
     # -- the rest of GraphStore, per dialect --------------------------------------------
     @abstractmethod

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from kgbuild.graph.base import AliasUpdate, BaseGraphStore, EdgeItems, PreparedWrite
+from kgbuild.graph.base import AliasUpdate, BaseGraphStore, Change, EdgeItems, PreparedWrite
 from kgbuild.graph.queries import (
     DELETE_DOCUMENT_ALIASES,
     DELETE_ENTITIES,
@@ -200,7 +200,7 @@ class EmbeddedStore(BaseGraphStore):
         self._run_rows(MERGE_ALIASES, [r.to_row() for r in update.records])
         self._run_rows(SET_ENTITY_ALIASES, update.entity_aliases)
 
-    def _relink(self, records: list[Alias], keys: set[str]) -> None:
+    def _relink(self, records: list[Alias], keys: set[str], change: Change | None = None) -> None:
         params = {"keys": sorted(keys)}
         with self._transaction():
             stored: list[Triple] = []
@@ -210,7 +210,7 @@ class EmbeddedStore(BaseGraphStore):
                 stored += self._triples_from_rows((hn, ht, rel_type, tn, tt, ev) for hn, ht, tn, tt, ev in rows)
                 self._run(pattern + "DELETE r", params)
             self._run_rows(MERGE_ALIASES, [r.to_row() for r in records])
-            prepared, orphans = self._rebuild_plan(stored, keys)
+            prepared, orphans = self._rebuild_plan(stored, keys, change)
             if orphans:
                 self._run(DELETE_ENTITIES, {"keys": orphans})
             self._merge(prepared)

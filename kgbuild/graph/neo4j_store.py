@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from kgbuild.config import Neo4jConfig
-from kgbuild.graph.base import BaseGraphStore, EdgeItems, PreparedWrite
+from kgbuild.graph.base import BaseGraphStore, Change, EdgeItems, PreparedWrite
 from kgbuild.graph.neo4j_values import StatementProfile, WriteCounters, check_bolt_uri, one_line, plain, safe_uri
 from kgbuild.graph.neo4j_writes import (
     DYNAMIC_TYPES_SINCE,
@@ -213,11 +213,11 @@ class Neo4jStore(BaseGraphStore):
 
             self._write(work)
 
-    def _relink(self, records: list[Alias], keys: set[str]) -> None:
+    def _relink(self, records: list[Alias], keys: set[str], change: Change | None = None) -> None:
         def work(tx: CountingTransaction) -> None:
             stored = list(self._triples_from_rows(take_edges_touching(tx, sorted(keys))))
             tx.run(MERGE_ALIASES, rows=[r.to_row() for r in records])
-            prepared, orphans = self._rebuild_plan(stored, keys)
+            prepared, orphans = self._rebuild_plan(stored, keys, change)
             if orphans:
                 tx.run(DELETE_ENTITIES, keys=orphans)
             self._merge(tx, prepared)

@@ -149,6 +149,9 @@ class GraphStore(Protocol):
     def undo_alias(self, spelling_key: str) -> list[Alias]:
         """Split a merged spelling back into its own entity, for good; returns the records undone."""
 
+    def review(self, triple: Triple, label: str | None, reviewed_by: str, reviewed_at: str) -> None:
+        """Relabel (or accept) one stored triple as reviewed, or take it out of the graph (``label`` None)."""
+
     def query(self, cypher: str, params: dict[str, Any] | None = None, write: bool = False) -> QueryResult:
         """Run user Cypher with parameters; read-only unless ``write``."""
 

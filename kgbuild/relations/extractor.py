@@ -7,12 +7,13 @@ so a benchmark number describes exactly the component that labels the user's doc
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
 from kgbuild.config import PipelineConfig
+from kgbuild.relations.corrections import Correction, pair_key, read_corrections, reviewed_labels
 from kgbuild.relations.models import load_model
 from kgbuild.relations.rag_prompter import RagPrompter
 from kgbuild.relations.retrieval import SentenceEncoder
@@ -28,6 +29,7 @@ class RelationExtractor:
     scorer: LabelScorer
     threshold: float
     model_id: str
+    reviewed: dict[tuple[str, int, int, int, int], Correction] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: PipelineConfig, encoder: SentenceEncoder | None = None) -> RelationExtractor:
@@ -42,7 +44,8 @@ class RelationExtractor:
         scorer = LabelScorer(loaded, schema.all_labels, prompter.static, gen.max_prompt_tokens, gen.score,
                              pairs_per_pass=gen.batch_size)
         model_id = gen.model if adapter is None else f"{gen.model}+{adapter_name(Path(adapter))}"
-        return cls(schema, prompter, scorer, gen.threshold, model_id)
+        reviewed = reviewed_labels(read_corrections(config.corrections_path()))
+        return cls(schema, prompter, scorer, gen.threshold, model_id, reviewed)
 
     def label(self, pairs: Sequence[CandidatePair],
               on_batch: Callable[[int], None] | None = None) -> list[LabelledPair]:
@@ -51,11 +54,16 @@ class RelationExtractor:
         labels = self.schema.all_labels
         index = {label: i for i, label in enumerate(labels)}
         no_rel = self.schema.no_relation
+        results: dict[int, LabelledPair] = {}
+        for row, pair in enumerate(pairs):  # a reviewer's decision stands: the pair is not labelled again
+            if (review := self.reviewed.get(pair_key(pair))) is not None and review.label in index:
+                label = no_rel if review.decision == "wrong_entity" else review.label
+                results[row] = LabelledPair(pair, label, 1.0, {}, (review.reviewed_by, review.reviewed_at))
         prompts = self.prompter.prompts(pairs)
         sentences: dict[tuple[str, int, str], list[int]] = {}
         for row, pair in enumerate(pairs):
-            sentences.setdefault((pair.doc_id, pair.sentence_index, pair.text), []).append(row)
-        results: dict[int, LabelledPair] = {}
+            if row not in results:
+                sentences.setdefault((pair.doc_id, pair.sentence_index, pair.text), []).append(row)
         for rows in sentences.values():
             permitted = [
                 [index[label] for label in self.schema.allowed_labels(pairs[r].head.type, pairs[r].tail.type)]
@@ -70,6 +78,8 @@ class RelationExtractor:
                 results[row] = LabelledPair(pairs[row], label, confidence, probabilities)
             if on_batch is not None:
                 on_batch(len(rows))
+        if on_batch is not None and len(pairs) > sum(map(len, sentences.values())):
+            on_batch(len(pairs) - sum(map(len, sentences.values())))
         return [results[row] for row in range(len(pairs))]
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kgbuild.config import PipelineConfig
+from kgbuild.relations.corrections import correction_examples, read_corrections
 from kgbuild.relations.prompt import PairPrompt, PromptBuilder, PromptTemplate
 from kgbuild.relations.retrieval import Retriever, SentenceEncoder
 from kgbuild.schema import RelationSchema
@@ -26,14 +27,16 @@ class RagPrompter:
     @classmethod
     def from_config(cls, config: PipelineConfig, schema: RelationSchema, *, bank: Path | None = None,
                     encoder: SentenceEncoder | None = None) -> RagPrompter:
-        """The pipeline's template and retrieval; ``bank`` replaces the configured bank (training writes its own)."""
+        """The pipeline's template and retrieval; ``bank`` replaces the configured bank (training writes its own,
+        and uses no corrections). Otherwise the review page's corrections are retrieved with the bank."""
         builder = PromptBuilder(PromptTemplate.load(config.prompt_path()), schema)
         k = config.retriever.k
+        corrections = correction_examples(read_corrections(config.corrections_path())) if bank is None else []
         bank = bank if bank is not None else config.bank_path()
         retriever = None
         if k > 0 and bank is not None:
             encoder = encoder or SentenceEncoder(config.retriever.encoder, config.retriever.batch_size)
-            retriever = Retriever.from_bank(bank, encoder)
+            retriever = Retriever.from_bank(bank, encoder, corrections)
         return cls(builder, retriever, k)
 
     @property

@@ -12,7 +12,7 @@ import json
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -90,26 +90,39 @@ class Retriever:
     examples: list[CandidatePair]
     encoder: SentenceEncoder
     index: Any  # faiss.Index
+    preferred: list[CandidatePair] = field(default_factory=list)  # reviewers' corrections
+    preferred_index: Any = None
 
     @classmethod
-    def from_bank(cls, bank: Path, encoder: SentenceEncoder) -> Retriever:
+    def from_bank(cls, bank: Path, encoder: SentenceEncoder, preferred: Sequence[CandidatePair] = ()) -> Retriever:
+        """``preferred`` examples (the correction bank) are searched too and win at equal similarity; they are
+        few and change with every review, so their small index is built in memory, not cached."""
         examples = read_bank(bank)
-        return cls(examples=examples, encoder=encoder, index=load_or_build_index(bank, examples, encoder))
+        extra = build_index(encoder.encode([p.text for p in preferred]), approximate=False) if preferred else None
+        return cls(examples, encoder, load_or_build_index(bank, examples, encoder), list(preferred), extra)
 
     def search(self, sentences: Sequence[str], k: int, exclude_same_text: bool = False) -> list[list[CandidatePair]]:
         """Examples per query sentence. ``exclude_same_text`` keeps training from seeing its own answer."""
-        if k == 0 or not self.examples or not sentences:
+        if k == 0 or not (self.examples or self.preferred) or not sentences:
             return [[] for _ in sentences]
         unique = list(dict.fromkeys(sentences))
         vectors = self.encoder.encode(unique)
         extra = 8 if exclude_same_text else 0
-        _, ids = self.index.search(vectors, min(k + extra, len(self.examples)))
+        ranked: list[list[tuple[float, int, CandidatePair]]] = [[] for _ in unique]
+        for rank, (examples, index) in enumerate(((self.preferred, self.preferred_index),
+                                                  (self.examples, self.index))):
+            if not examples:
+                continue
+            scores, ids = index.search(vectors, min(k + extra, len(examples)))
+            for hits, row_scores, row in zip(ranked, scores, ids, strict=True):
+                hits += [(-round(float(s), 5), rank, examples[i]) for s, i in zip(row_scores, row, strict=True)
+                         if i >= 0]
         found: dict[str, list[CandidatePair]] = {}
-        for text, row in zip(unique, ids, strict=True):
-            hits = [self.examples[i] for i in row if i >= 0]
+        for text, hits in zip(unique, ranked, strict=True):
+            ordered = [example for *_, example in sorted(hits, key=lambda h: (h[0], h[1]))]
             if exclude_same_text:
-                hits = [h for h in hits if h.text != text]
-            found[text] = hits[:k]
+                ordered = [h for h in ordered if h.text != text]
+            found[text] = ordered[:k]
         return [found[s] for s in sentences]
 
 
