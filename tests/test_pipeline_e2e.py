@@ -207,3 +207,31 @@ def test_long_documents_are_parsed_in_pieces_with_document_offsets(nlp: Any) -> 
             assert sentence.text[mention.start:mention.end] == mention.text
     found = {m.text for s in sentences for m in s.mentions}
     assert {"Angela Merkel", "Emmanuel Macron", "Paris"} <= found
+
+
+def test_examples_space_document_resolves_to_one_agency_node(tmp_path: Path, config: PipelineConfig) -> None:
+    """The issue's goal on examples/docs: ESA and The European Space Agency are one node with two aliases,
+    and Josef Aschbacher's WORKS_FOR edge is one edge; `--undo` splits ESA back out."""
+    docs = tmp_path / "space"
+    docs.mkdir()
+    shutil.copy(REPO / "examples" / "docs" / "08-space.md", docs / "08-space.md")
+    graph = EmbeddedStore(tmp_path / "space.lbug")
+    ingestor = Ingestor(config)
+    try:
+        ingestor.ingest(docs, graph)
+        agency = graph.query("MATCH (e:Entity) WHERE e.name CONTAINS 'Space' OR e.name = 'ESA' "
+                             "RETURN e.name, e.aliases").rows
+        assert agency == [["European Space Agency", ["ESA", "The European Space Agency"]]]
+        works = graph.query("MATCH (h:Entity {name: 'Josef Aschbacher'})-[r:WORKS_FOR]->(t:Entity) "
+                            "RETURN t.name, r.support").rows
+        assert works == [["European Space Agency", 1]]
+        before = exported(graph, tmp_path / "a.jsonl")
+        (docs / "08-space.md").touch()
+        ingestor.ingest(docs, graph)  # a rerun is idempotent
+        assert exported(graph, tmp_path / "b.jsonl") == before
+        graph.undo_alias("esa|ORG")
+        assert graph.query("MATCH (:Entity {name: 'Josef Aschbacher'})-[:WORKS_FOR]->(t) RETURN t.name").rows == \
+            [["ESA"]]
+    finally:
+        graph.close()
+        ingestor.close()
