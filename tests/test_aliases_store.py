@@ -7,7 +7,7 @@ the spellings in the evidence, and can split a merge back out exactly.
 from __future__ import annotations
 
 import pytest
-from graph_cases import make_triple, stored
+from graph_cases import fail_on_edge_batch, make_triple, stored
 
 from kgbuild.graph.store import DocumentRecord, GraphStore, StoreError
 from kgbuild.types import Alias
@@ -96,3 +96,22 @@ def test_decisions_survive_reopening(store: GraphStore, request: pytest.FixtureR
     schema = store._schema  # type: ignore[attr-defined]
     store.ensure_schema(schema)  # reloads the table from the database
     assert store.aliases() == table
+
+
+def test_a_failed_write_leaves_decisions_and_graph_as_they_were(store: GraphStore,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    space_document(store)
+    before = (stored(store), entity_rows(store), store.aliases())
+    fail_on_edge_batch(store, monkeypatch, which=1)
+    with pytest.raises(RuntimeError, match="simulated"):  # a changed version of the document crashes mid-write
+        store.replace_document(DocumentRecord("d-new", "/d-space.md", "new"),
+                               [make_triple("ESA", "works_for", "Josef Aschbacher", doc="d-new")],
+                               previous=DocumentRecord("d-space", "/d-space.md", "d-space"),
+                               aliases=[Alias("ESA", "ORG", "Eurospace", "acronym", 1.0, "d-new")])
+    monkeypatch.undo()
+    assert (stored(store), entity_rows(store), store.aliases()) == before
+    with pytest.raises(RuntimeError, match="simulated"):
+        fail_on_edge_batch(store, monkeypatch, which=1)
+        store.merge_aliases([Alias("Josef Aschbacher", "PERSON", "J. Aschbacher", "similarity", 0.95)])
+    monkeypatch.undo()
+    assert (stored(store), entity_rows(store), store.aliases()) == before

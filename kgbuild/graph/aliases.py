@@ -9,6 +9,7 @@ and how ``kgbuild aliases --undo`` splits one back out.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -17,12 +18,18 @@ from kgbuild.types import Alias, Entity, Triple
 
 
 class AliasTable:
-    def __init__(self, records: Iterable[Alias] = ()) -> None:
-        self._records: dict[str, Alias] = {r.id: r for r in records}
-        self._index()
+    """Indexed so that a document write costs time in its own decisions, not in the size of the table."""
 
-    def copy(self) -> AliasTable:
-        return AliasTable(self._records.values())
+    def __init__(self, records: Iterable[Alias] = ()) -> None:
+        self._records: dict[str, Alias] = {}
+        self._by_doc: dict[str, set[str]] = defaultdict(set)
+        self._local: dict[tuple[str, str], set[str]] = defaultdict(set)  # (spelling key, doc) → ids
+        self._global: dict[str, set[str]] = defaultdict(set)  # spelling key → ids of cross-document merges
+        self._by_canonical: dict[str, set[str]] = defaultdict(set)
+        self._merged_into: dict[str, set[str]] = defaultdict(set)  # canonical key → spelling keys merged into it
+        self._undone: set[tuple[str, str]] = set()
+        for record in records:
+            self._put(record)
 
     def records(self) -> list[Alias]:
         return sorted(self._records.values(), key=lambda r: (r.canonical_key, r.spelling_key, r.doc_id, r.undone))
@@ -34,14 +41,13 @@ class AliasTable:
     def resolve_key(self, key: str, doc_id: str) -> tuple[str, str | None]:
         """The canonical key of ``key`` as written in ``doc_id``, and its name (None: unchanged)."""
         name = None
-        local = self._local.get((key, doc_id))
+        local = self._best(self._local.get((key, doc_id), ()))
         if local is not None:
             key, name = local.canonical_key, local.canonical
         seen = {key}
-        while key in self._global:
-            record = self._global[key]
-            key, name = record.canonical_key, record.canonical
-            if key in seen:  # a cycle of merges cannot be stored (add refuses it); stop rather than loop
+        while (merge := self._best(self._global.get(key, ()))) is not None:
+            key, name = merge.canonical_key, merge.canonical
+            if key in seen:  # add() refuses cycles; stop rather than loop on a damaged table
                 break
             seen.add(key)
         return key, name
@@ -57,14 +63,30 @@ class AliasTable:
 
     def names_of(self, canonical_key: str) -> list[str]:
         """The other spellings of an entity, for its ``aliases`` property."""
-        return sorted(self._names.get(canonical_key, ()))
+        members, todo = set(), [canonical_key]
+        while todo:
+            key = todo.pop()
+            if key not in members:
+                members.add(key)
+                todo += self._merged_into.get(key, ())
+        names = set()
+        for record in (self._records[i] for key in members for i in self._by_canonical.get(key, ())):
+            if self._active(record):
+                final, name = self.resolve_key(record.spelling_key, record.doc_id)
+                if final == canonical_key and record.spelling != name:
+                    names.add(record.spelling)
+        return sorted(names)
 
     def touched_keys(self, records: Iterable[Alias]) -> set[str]:
-        """Entities whose edges or aliases change when ``records`` are added or undone."""
+        """Entities whose edges or aliases change when ``records`` are added or undone (ask before and after)."""
         keys: set[str] = set()
         for r in records:
-            keys |= {r.spelling_key, r.canonical_key, self.resolve_key(r.canonical_key, r.doc_id)[0]}
+            keys |= {r.spelling_key, r.canonical_key, self.resolve_key(r.canonical_key, r.doc_id)[0],
+                     self.resolve_key(r.spelling_key, r.doc_id)[0]}
         return keys
+
+    def document_records(self, doc_id: str) -> list[Alias]:
+        return [self._records[i] for i in self._by_doc.get(doc_id, ()) if not self._records[i].undone]
 
     # -- triples ------------------------------------------------------------------------
     def canonical(self, triple: Triple) -> Triple:
@@ -87,56 +109,69 @@ class AliasTable:
     # -- changes ------------------------------------------------------------------------
     def add(self, records: Iterable[Alias]) -> list[Alias]:
         """Store new decisions; those a user undid, and merges that would close a cycle, are dropped."""
-        fresh = [r for r in records if not r.undone and not self.is_undone(r.spelling_key, r.canonical_key)
-                 and self._records.get(r.id) != r]
-        accepted = [r for r in fresh if r.doc_id]
-        self._records.update((r.id, r) for r in accepted)
-        self._index()
-        for record in (r for r in fresh if not r.doc_id):
-            if self.resolve_key(record.canonical_key, "")[0] == record.spelling_key:
+        accepted = []
+        for record in records:
+            if record.undone or self.is_undone(record.spelling_key, record.canonical_key):
                 continue
-            self._records[record.id] = record
-            self._index()
+            if self._records.get(record.id) == record:
+                continue
+            if not record.doc_id and self.resolve_key(record.canonical_key, "")[0] == record.spelling_key:
+                continue
+            self._put(record)
             accepted.append(record)
         return accepted
 
     def drop_document(self, doc_id: str) -> list[Alias]:
         """Forget the decisions found in one document (it is being replaced or removed)."""
-        dropped = [r for r in self._records.values() if r.doc_id == doc_id and not r.undone]
+        dropped = self.document_records(doc_id)
         for record in dropped:
-            del self._records[record.id]
-        self._index()
+            self._remove(record)
         return dropped
 
     def undo(self, spelling_key: str) -> list[Alias]:
         """Mark every merge of ``spelling_key`` into another entity as undone; returns the changed records."""
         active = [r for r in self._records.values()
-                  if not r.undone and r.spelling_key == spelling_key and r.canonical_key != spelling_key]
+                  if self._active(r) and r.spelling_key == spelling_key and r.canonical_key != spelling_key]
         if not active:
             same_key = any(r.spelling_key == spelling_key for r in self._records.values())
             hint = " (a spelling that differs only by case or a leading article is the same key)" if same_key else ""
             raise StoreError(f"no merge of {spelling_key!r} to undo{hint}; `kgbuild aliases` lists them")
         undone = [replace(r, undone=True) for r in active]
         for record in undone:
-            self._records[record.id] = record
-        self._index()
+            self._put(record)
         return undone
 
-    def _index(self) -> None:
-        self._local: dict[tuple[str, str], Alias] = {}
-        self._global: dict[str, Alias] = {}
-        self._undone = {(r.spelling_key, r.canonical_key) for r in self._records.values() if r.undone}
-        # Deterministic when two decisions compete: the higher score, then the smaller id.
-        for r in sorted(self._records.values(), key=lambda r: (-r.score, r.id)):
-            if r.undone or (r.spelling_key, r.canonical_key) in self._undone:
-                continue
-            if r.doc_id:
-                self._local.setdefault((r.spelling_key, r.doc_id), r)
-            elif r.spelling_key != r.canonical_key:
-                self._global.setdefault(r.spelling_key, r)
-        self._names: dict[str, set[str]] = {}
-        for r in self._records.values():
-            if not r.undone and not self.is_undone(r.spelling_key, r.canonical_key):
-                key, name = self.resolve_key(r.spelling_key, r.doc_id)
-                if r.spelling != name:
-                    self._names.setdefault(key, set()).add(r.spelling)
+    # -- the indexes --------------------------------------------------------------------
+    def _active(self, record: Alias) -> bool:
+        return not record.undone and (record.spelling_key, record.canonical_key) not in self._undone
+
+    def _best(self, ids: Iterable[str]) -> Alias | None:
+        """Of competing decisions, the active one with the higher score, then the smaller id."""
+        candidates = [r for r in map(self._records.__getitem__, ids) if self._active(r)]
+        return min(candidates, key=lambda r: (-r.score, r.id)) if candidates else None
+
+    def _put(self, record: Alias) -> None:
+        if record.id in self._records:
+            self._remove(self._records[record.id])
+        self._records[record.id] = record
+        if record.undone:
+            self._undone.add((record.spelling_key, record.canonical_key))
+            return
+        self._by_doc[record.doc_id].add(record.id)
+        self._by_canonical[record.canonical_key].add(record.id)
+        if record.doc_id:
+            self._local[(record.spelling_key, record.doc_id)].add(record.id)
+        elif record.spelling_key != record.canonical_key:
+            self._global[record.spelling_key].add(record.id)
+            self._merged_into[record.canonical_key].add(record.spelling_key)
+
+    def _remove(self, record: Alias) -> None:
+        del self._records[record.id]
+        if record.undone:
+            return
+        self._by_doc[record.doc_id].discard(record.id)
+        self._by_canonical[record.canonical_key].discard(record.id)
+        self._local.get((record.spelling_key, record.doc_id), set()).discard(record.id)
+        self._global.get(record.spelling_key, set()).discard(record.id)
+        if not self._global.get(record.spelling_key):
+            self._merged_into[record.canonical_key].discard(record.spelling_key)

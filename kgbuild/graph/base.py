@@ -136,11 +136,13 @@ class BaseGraphStore(ABC):
     def _document_aliases(self, doc_ids: Iterable[str], aliases: Sequence[Alias]) -> AliasUpdate:
         """Replace the decisions of ``doc_ids`` with ``aliases`` in the table (the caller restores it
         with :meth:`_restoring_aliases` if its transaction fails)."""
-        before = self._aliases.copy()
+        table = self._aliases
         replaced = list(dict.fromkeys(doc_ids))
-        dropped = [r for doc_id in replaced for r in self._aliases.drop_document(doc_id)]
-        added = self._aliases.add(aliases)
-        keys = before.touched_keys(dropped) | self._aliases.touched_keys(added)
+        keys = table.touched_keys(r for doc_id in replaced for r in table.document_records(doc_id))
+        for doc_id in replaced:
+            table.drop_document(doc_id)
+        added = table.add(aliases)
+        keys |= table.touched_keys(added)
         return AliasUpdate(added, self._alias_rows(keys), replaced)
 
     @staticmethod
@@ -161,10 +163,10 @@ class BaseGraphStore(ABC):
         transaction. Returns the records that changed anything."""
         self._require_schema()
         with self._restoring_aliases():
-            before = self._aliases.copy()
+            keys = self._aliases.touched_keys(records)
             accepted = self._aliases.add(records)
             if accepted:
-                self._relink(accepted, before.touched_keys(accepted) | self._aliases.touched_keys(accepted))
+                self._relink(accepted, keys | self._aliases.touched_keys(accepted))
         return accepted
 
     def undo_alias(self, spelling_key: str) -> list[Alias]:
@@ -172,9 +174,10 @@ class BaseGraphStore(ABC):
         no later run merges it again."""
         self._require_schema()
         with self._restoring_aliases():
-            before = self._aliases.copy()
+            keys = self._aliases.touched_keys(r for r in self._aliases.records()
+                                              if r.spelling_key == spelling_key and not r.undone)
             undone = self._aliases.undo(spelling_key)
-            self._relink(undone, before.touched_keys(undone) | {spelling_key})
+            self._relink(undone, keys | self._aliases.touched_keys(undone) | {spelling_key})
         return undone
 
     def _rebuild_plan(self, stored: list[Triple], keys: set[str],
@@ -234,18 +237,20 @@ class BaseGraphStore(ABC):
 
 
 class _AliasRestore:
-    """Puts the alias table back as it was when the write it guards fails."""
+    """When the write it guards fails (rolled back), the alias table is read again from the database."""
 
     def __init__(self, store: BaseGraphStore) -> None:
         self.store = store
-        self.saved = store._aliases.copy()
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is not None:
-            self.store._aliases = self.saved
+            try:
+                self.store._aliases = AliasTable(self.store._read_aliases())
+            except Exception:  # noqa: BLE001  (the store is gone too: keep the first error, forget the table)
+                self.store._aliases = AliasTable()
 
 
 def refuse_write_clause(cypher: str) -> None:
