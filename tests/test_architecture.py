@@ -39,6 +39,9 @@ FORBIDDEN: list[tuple[str, tuple[str, ...]]] = [
     *[(stage, ("kgbuild.cli",)) for stage in STAGES if stage != "kgbuild.cli"],
     *[(stage, ("kgbuild.workflows",)) for stage in STAGES
       if stage not in ("kgbuild.cli", "kgbuild.bench", "kgbuild.workflows")],
+    # the review page is a front end too: only the CLI starts it, and it never imports the CLI
+    *[(stage, ("kgbuild.web",)) for stage in STAGES if stage != "kgbuild.cli"],
+    ("kgbuild.web", ("kgbuild.cli",)),
 ]
 
 
