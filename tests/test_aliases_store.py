@@ -6,6 +6,8 @@ the spellings in the evidence, and can split a merge back out exactly.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from graph_cases import fail_on_edge_batch, make_triple, stored
 
@@ -115,3 +117,42 @@ def test_a_failed_write_leaves_decisions_and_graph_as_they_were(store: GraphStor
         store.merge_aliases([Alias("Josef Aschbacher", "PERSON", "J. Aschbacher", "similarity", 0.95)])
     monkeypatch.undo()
     assert (stored(store), entity_rows(store), store.aliases()) == before
+
+
+def test_review_relabels_accepts_or_removes_one_evidence_item(store: GraphStore) -> None:
+    space_document(store)
+    first, second = sorted(store.iter_triples(), key=lambda t: t.evidence.sentence_index)
+    store.review(first, "lives_in", "ana", "2026-11-26T10:00:00+00:00")  # relabel one of the edge's two sentences
+    rows = sorted(store.query("MATCH (h:Entity)-[r]->(t:Entity) RETURN h.name, r.support, r.evidence").rows)
+    assert [(name, support) for name, support, _ in rows] == [("Josef Aschbacher", 1), ("Josef Aschbacher", 1)]
+    reviewed = [t for t in store.iter_triples() if t.evidence.reviewed_by]
+    assert [(t.label, t.evidence.reviewed_by, t.evidence.head_text) for t in reviewed] == \
+        [("lives_in", "ana", "Josef Aschbacher")]
+    store.review(second, "works_for", "ana", "2026-11-26T10:01:00+00:00")  # accept
+    assert {t.evidence.reviewed_by for t in store.iter_triples()} == {"ana"}
+    store.review(reviewed[0], None, "ana", "2026-11-26T10:02:00+00:00")  # no relation after all
+    assert [t.label for t in store.iter_triples()] == ["works_for"]
+    with pytest.raises(StoreError, match="no longer in the graph"):
+        store.review(reviewed[0], None, "ana", "2026-11-26T10:03:00+00:00")
+
+
+def test_cli_lists_and_undoes_aliases(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from kgbuild.cli import app
+    from kgbuild.graph.embedded import EmbeddedStore
+    from kgbuild.schema import RelationSchema
+
+    path = tmp_path / "g.lbug"
+    graph = EmbeddedStore(path)
+    graph.ensure_schema(RelationSchema.bundled("default"))
+    space_document(graph)
+    graph.close()
+    runner = CliRunner()
+    listed = runner.invoke(app, ["aliases", "--store-path", str(path)], env={"COLUMNS": "250"})
+    assert listed.exit_code == 0, listed.output
+    assert "esa|ORG" in listed.output and "acronym" in listed.output and "3 alias decision(s)" in listed.output
+    undone = runner.invoke(app, ["aliases", "--store-path", str(path), "--undo", "esa|ORG"], env={"COLUMNS": "250"})
+    assert undone.exit_code == 0 and "split esa|ORG out of European Space Agency" in undone.output
+    again = runner.invoke(app, ["aliases", "--store-path", str(path), "--undo", "esa|ORG"], env={"COLUMNS": "250"})
+    assert again.exit_code == 1 and "no merge of 'esa|ORG' to undo" in again.output

@@ -87,3 +87,18 @@ def test_alias_table_follows_chains_and_refuses_cycles() -> None:
     assert table.resolve(Entity("Aschbacher", "PERSON"), "d2") == Entity("Aschbacher", "PERSON")  # other document
     assert table.add([Alias("Josef Aschbacher (ESA)", "PERSON", "Josef Aschbacher", "similarity", 0.95)]) == []
     assert table.names_of(entity_key("Josef Aschbacher (ESA)", "PERSON")) == ["Aschbacher", "Josef Aschbacher"]
+
+
+def test_merge_scores_count_only_pairs_of_different_spellings() -> None:
+    from kgbuild.evaluation.merges import Unit, score_merges
+
+    esa, agency, the_agency = Unit("d8", "ESA", "esa"), Unit("d8", "European Space Agency", "european space agency"), \
+        Unit("d9", "the European Space Agency", "european space agency")
+    city, town = Unit("d9", "Manchester", "manchester"), Unit("d9", "Manchester City", "manchester city")
+    gold = {esa: "esa-entity", agency: "esa-entity", the_agency: "esa-entity", city: "m", town: "mc"}
+    predicted = {esa: "a", agency: "a", the_agency: "b", city: "c", town: "c"}
+    scores = score_merges(predicted, gold)
+    # pairs with different spellings: esa-agency (right), esa-the_agency (missed), city-town (wrong);
+    # agency-the_agency share a spelling key and are not scored
+    assert (scores["true_merges"], scores["wrong_merges"], scores["missed_merges"]) == (1, 1, 1)
+    assert scores["precision"] == 0.5 and scores["recall"] == 0.5

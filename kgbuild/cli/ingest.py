@@ -87,6 +87,7 @@ def print_summary(summary: IngestSummary, config: PipelineConfig) -> None:
         ("removed (no longer in the folder)", summary.removed), ("skipped", len(summary.skipped)),
         ("failed", len(summary.failed)), ("sentences", summary.sentences), ("entity mentions", summary.entities),
         ("candidate pairs", summary.pairs), ("triples written", summary.triples),
+        ("entities merged across documents", summary.merged),
     ]:
         table.add_row(name, str(value))
     table.add_row("pairs/s (labelling)", f"{summary.pairs_per_second:.2f}")

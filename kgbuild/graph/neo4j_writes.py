@@ -25,7 +25,6 @@ from kgbuild.graph.queries import (
     MERGE_ALIASES,
     SET_EDGE_PROPERTIES,
     SET_ENTITY_ALIASES,
-    TOUCHING,
 )
 from kgbuild.graph.store import StoreError, edge_properties
 from kgbuild.types import Evidence
@@ -144,11 +143,14 @@ def create_edges(tx: CountingTransaction, rows: list[dict[str, Any]], dynamic_ty
 
 def take_edges_touching(tx: CountingTransaction, keys: list[str]) -> list[tuple[Any, ...]]:
     """Delete every edge with an end in ``keys``; return them as (head name, head type, type, tail name,
-    tail type, evidence) rows, to be written again under a changed alias table."""
-    pattern = f"MATCH (h:Entity)-[r]->(t:Entity) {TOUCHING}"
-    rows = tx.run(pattern + "RETURN h.name AS hn, h.type AS ht, type(r) AS rel, t.name AS tn, t.type AS tt, "
-                  "r.evidence AS evidence", keys=keys)
-    tx.run(pattern + "DELETE r", keys=keys)
+    tail type, evidence) rows, to be written again under a changed alias table. Heads, then tails: each
+    pass starts from an index seek on the entity key (an OR of both would scan every node)."""
+    rows: list[dict[str, Any]] = []
+    for side in ("h.key IN $keys", "t.key IN $keys"):
+        pattern = f"MATCH (h:Entity)-[r]->(t:Entity) WHERE {side} "
+        rows += tx.run(pattern + "RETURN h.name AS hn, h.type AS ht, type(r) AS rel, t.name AS tn, t.type AS tt, "
+                       "r.evidence AS evidence", keys=keys)
+        tx.run(pattern + "DELETE r", keys=keys)
     return [(r["hn"], r["ht"], r["rel"], r["tn"], r["tt"], r["evidence"]) for r in rows]
 
 
