@@ -14,21 +14,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from kgbuild.graph import queries as aliases_cypher  # the alias statements, shared with Neo4j
 from kgbuild.graph.base import AliasUpdate, BaseGraphStore, Change, EdgeItems, PreparedWrite
-from kgbuild.graph.queries import (
-    DELETE_DOCUMENT_ALIASES,
-    DELETE_ENTITIES,
-    MERGE_ALIASES,
-    MERGE_DOCUMENT,
-    MERGE_ENTITIES,
-    NODE_LABELS,
-    READ_ALIASES,
-    SET_ENTITY_ALIASES,
-    TOUCHING,
-    document_params,
-    match_edges,
-    set_edges,
-)
+from kgbuild.graph.queries import MERGE_DOCUMENT, MERGE_ENTITIES, NODE_LABELS, document_params, match_edges, set_edges
 from kgbuild.graph.store import (
     DocumentRecord,
     EdgeKey,
@@ -127,7 +115,7 @@ class EmbeddedStore(BaseGraphStore):
         if "Alias" not in self._tables():
             return []
         columns = ("spelling", "type", "canonical", "reason", "score", "doc_id", "undone")
-        return [Alias.from_row(dict(zip(columns, row, strict=True))) for row in self._rows(READ_ALIASES)]
+        return [Alias.from_row(dict(zip(columns, row, strict=True))) for row in self._rows(aliases_cypher.READ_ALIASES)]
 
     def stats(self) -> GraphStats:
         stats = GraphStats()
@@ -196,25 +184,25 @@ class EmbeddedStore(BaseGraphStore):
         """The document's decisions, and the ``aliases`` of existing entities they change (entities the
         document's triples create get theirs as they are merged)."""
         for doc_id in update.replaced_documents:
-            self._run(DELETE_DOCUMENT_ALIASES, {"id": doc_id})
-        self._run_rows(MERGE_ALIASES, [r.to_row() for r in update.records])
-        self._run_rows(SET_ENTITY_ALIASES, update.entity_aliases)
+            self._run(aliases_cypher.DELETE_DOCUMENT_ALIASES, {"id": doc_id})
+        self._run_rows(aliases_cypher.MERGE_ALIASES, [r.to_row() for r in update.records])
+        self._run_rows(aliases_cypher.SET_ENTITY_ALIASES, update.entity_aliases)
 
     def _relink(self, records: list[Alias], keys: set[str], change: Change | None = None) -> None:
         params = {"keys": sorted(keys)}
         with self._transaction():
             stored: list[Triple] = []
             for rel_type in self._rel_tables():
-                pattern = f"MATCH (h:Entity)-[r:{_quoted(rel_type)}]->(t:Entity) {TOUCHING}"
+                pattern = f"MATCH (h:Entity)-[r:{_quoted(rel_type)}]->(t:Entity) {aliases_cypher.TOUCHING}"
                 rows = self._rows(pattern + "RETURN h.name, h.type, t.name, t.type, r.evidence", params)
                 stored += self._triples_from_rows((hn, ht, rel_type, tn, tt, ev) for hn, ht, tn, tt, ev in rows)
                 self._run(pattern + "DELETE r", params)
-            self._run_rows(MERGE_ALIASES, [r.to_row() for r in records])
+            self._run_rows(aliases_cypher.MERGE_ALIASES, [r.to_row() for r in records])
             prepared, orphans = self._rebuild_plan(stored, keys, change)
             if orphans:
-                self._run(DELETE_ENTITIES, {"keys": orphans})
+                self._run(aliases_cypher.DELETE_ENTITIES, {"keys": orphans})
             self._merge(prepared)
-            self._run_rows(SET_ENTITY_ALIASES, self._alias_rows(keys.difference(orphans)))
+            self._run_rows(aliases_cypher.SET_ENTITY_ALIASES, self._alias_rows(keys.difference(orphans)))
 
     def _remove_document(self, doc_id: str) -> None:
         for rel_type in self._rel_tables():

@@ -10,17 +10,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from kgbuild.config import PipelineConfig
-from kgbuild.datasets.docs_gold import load_gold
+from kgbuild.datasets.docs_gold import GoldDocument, GoldSet, load_gold
 from kgbuild.entities.pairing import candidate_pairs
 from kgbuild.entities.spacy_ner import SentenceAnnotator, load_spacy
 from kgbuild.errors import DatasetError
 from kgbuild.evaluation.triples import DocumentOutput, score_documents
 from kgbuild.read.reader import read_document
 from kgbuild.relations.extractor import RelationExtractor
-from kgbuild.types import CandidatePair
+from kgbuild.types import CandidatePair, Document
 
 DOCS_DATASET = "docs"
 
@@ -28,29 +28,19 @@ DOCS_DATASET = "docs"
 @dataclass
 class DocsReport:
     metrics: dict[str, Any]
+    TEMPLATE: ClassVar[str] = ("docs triple F1: {f1:.3f} (P {precision:.3f}, R {recall:.3f}; {gold} gold triples in "
+                               "{documents} documents; {entity_error_share:.0%} of errors from entities)")
 
     @property
     def headline(self) -> str:
-        m = self.metrics
-        return (f"docs triple F1: {m['f1']:.3f} (P {m['precision']:.3f}, R {m['recall']:.3f}; "
-                f"{m['gold']} gold triples in {m['documents']} documents; "
-                f"{m['entity_error_share']:.0%} of errors from entities)")
+        return self.TEMPLATE.format(**self.metrics)
 
 
 def evaluate_documents(config: PipelineConfig, data: Path, out: Path | None = None,
                        extractor: RelationExtractor | None = None, nlp: Any | None = None) -> DocsReport:
     schema = config.load_schema()
-    gold = load_gold(data, schema)  # every label and path is checked before a model loads
-    documents = []
-    for entry in gold.documents:
-        result = read_document(gold.document_path(entry), config.reader.max_bytes)
-        if result.document is None:
-            reason = result.problem.reason if result.problem else "nothing read"
-            raise DatasetError(f"cannot read gold document {entry.path}: {reason}")
-        documents.append((entry, result.document))
-    entities = config.entities
-    annotator = SentenceAnnotator(nlp or load_spacy(entities.spacy_model), entities.max_sentence_chars,
-                                  entities.batch_size, entities.segment_chars)
+    documents = read_gold_documents(config, load_gold(data, schema))  # checked before a model loads
+    annotator = gold_annotator(config, nlp)
     candidates: list[list[CandidatePair]] = []
     for _, sentences in annotator.annotate(document for _, document in documents):
         candidates.append(list(candidate_pairs(sentences, schema)))
@@ -66,6 +56,24 @@ def evaluate_documents(config: PipelineConfig, data: Path, out: Path | None = No
     if out is not None:
         write_docs_report(out, report)
     return report
+
+
+def read_gold_documents(config: PipelineConfig, gold: GoldSet) -> list[tuple[GoldDocument, Document]]:
+    """Every gold document read as ingest reads it; one that cannot be read stops the evaluation."""
+    documents = []
+    for entry in gold.documents:
+        result = read_document(gold.document_path(entry), config.reader.max_bytes)
+        if result.document is None:
+            reason = result.problem.reason if result.problem else "nothing read"
+            raise DatasetError(f"cannot read gold document {entry.path}: {reason}")
+        documents.append((entry, result.document))
+    return documents
+
+
+def gold_annotator(config: PipelineConfig, nlp: Any | None = None) -> SentenceAnnotator:
+    entities = config.entities
+    return SentenceAnnotator(nlp or load_spacy(entities.spacy_model), entities.max_sentence_chars,
+                             entities.batch_size, entities.segment_chars)
 
 
 def write_docs_report(out: Path, report: DocsReport) -> None:

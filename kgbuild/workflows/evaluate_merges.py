@@ -7,50 +7,33 @@ merge involving a name the gold file does not know counts as wrong.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kgbuild.config import PipelineConfig
 from kgbuild.datasets.docs_gold import entity_name_key, load_gold
-from kgbuild.entities.spacy_ner import SentenceAnnotator, load_spacy
-from kgbuild.errors import DatasetError
 from kgbuild.evaluation.merges import Unit, score_merges
 from kgbuild.graph.aliases import AliasTable
-from kgbuild.read.reader import read_document
 from kgbuild.relations.retrieval import SentenceEncoder
 from kgbuild.resolution.across_documents import NamedEntity, similar_entity_merges
 from kgbuild.resolution.names import NAME_TYPES
 from kgbuild.resolution.within_document import document_aliases
 from kgbuild.types import entity_key
+from kgbuild.workflows.evaluate_docs import DocsReport, gold_annotator, read_gold_documents
 
 ALIASES_DATASET = "aliases"
 
 
-@dataclass
-class MergeReport:
-    metrics: dict[str, Any]
-
-    @property
-    def headline(self) -> str:
-        m = self.metrics
-        return (f"entity merges: precision {m['precision']:.3f}, recall {m['recall']:.3f} "
-                f"({m['true_merges']} right, {m['wrong_merges']} wrong, {m['missed_merges']} missed; "
-                f"threshold {m['threshold']}, {m['units']} names in {m['documents']} documents)")
+class MergeReport(DocsReport):
+    TEMPLATE = ("entity merges: precision {precision:.3f}, recall {recall:.3f} ({true_merges} right, "
+                "{wrong_merges} wrong, {missed_merges} missed; threshold {threshold}, {units} names in "
+                "{documents} documents)")
 
 
 def evaluate_merges(config: PipelineConfig, data: Path, nlp: Any | None = None,
                     encoder: SentenceEncoder | None = None) -> MergeReport:
-    gold = load_gold(data, config.load_schema())
-    entities = config.entities
-    annotator = SentenceAnnotator(nlp or load_spacy(entities.spacy_model), entities.max_sentence_chars,
-                                  entities.batch_size, entities.segment_chars)
-    documents = []
-    for entry in gold.documents:
-        result = read_document(gold.document_path(entry), config.reader.max_bytes)
-        if result.document is None:
-            raise DatasetError(f"cannot read gold document {entry.path}: {result.problem}")
-        documents.append((entry, result.document))
+    documents = read_gold_documents(config, load_gold(data, config.load_schema()))
+    annotator = gold_annotator(config, nlp)
     table = AliasTable()
     spellings: dict[tuple[str, str], tuple[Unit, str, str]] = {}  # (doc id, key) → unit, type, gold entity
     for (entry, document), (_, sentences) in zip(documents, annotator.annotate(d for _, d in documents),
