@@ -219,6 +219,10 @@ class PipelineConfig(_Section):
         spec = self.retriever.corrections
         return self.resolve_path(spec.replace("{name}", self.name)) if spec else None
 
+    def without_corrections(self) -> PipelineConfig:
+        """For evaluations and benchmarks: the model alone, no reviewer's labels or examples."""
+        return self.model_copy(update={"retriever": self.retriever.model_copy(update={"corrections": None})})
+
     def adapter_spec(self) -> str | None:
         """A local adapter folder (bundled or relative to this file), or a Hugging Face id passed through."""
         adapter = self.generator.adapter

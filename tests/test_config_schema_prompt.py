@@ -106,3 +106,13 @@ def test_executor_flags_override_the_pipeline_and_bad_values_are_one_line_errors
         config.with_overrides(executor="dask")
     with pytest.raises(ConfigError, match="--workers must be at least 1"):
         config.with_overrides(workers=0)
+
+
+def test_correction_bank_sits_beside_the_pipeline_and_evaluations_leave_it_out(tmp_path: Path) -> None:
+    from kgbuild.config import load_pipeline
+
+    pipeline = tmp_path / "mine.yaml"
+    pipeline.write_text("version: 1\nname: mine\n", encoding="utf-8")
+    config = load_pipeline(pipeline)
+    assert config.corrections_path() == tmp_path / "mine.corrections.jsonl"
+    assert config.without_corrections().corrections_path() is None

@@ -147,7 +147,7 @@ def measure(name: str, limit: int, repeats: int, generate: int, device: str | No
             compare_score: str | None) -> dict[str, Any]:
     config = load_pipeline(REPO / "pipelines" / f"{PIPELINES[name]}.yaml").with_overrides(device=device)
     pairs = pair_set(name, config, limit)
-    extractor = RelationExtractor.from_config(config)
+    extractor = RelationExtractor.from_config(config.without_corrections())
     compared: dict[str, Any] = {}
     if compare_score:
         other = other_scoring(extractor, compare_score)

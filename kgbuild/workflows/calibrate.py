@@ -62,7 +62,7 @@ def calibrate_threshold(config: PipelineConfig, limit: int | None = None) -> Cal
         raise ConfigError("no dev examples outside the fixed dev sample to calibrate on; set training.dev_limit "
                           "below the size of the dev split")
     unthresholded = config.model_copy(update={"generator": config.generator.model_copy(update={"threshold": 0.0})})
-    extractor = RelationExtractor.from_config(unthresholded)
+    extractor = RelationExtractor.from_config(unthresholded.without_corrections())
     gold = [str(e.label) for e in held_out]
     threshold, value = best_threshold(training.dataset, gold, extractor.label(held_out), schema)
     dev_labelled = extractor.label(data.dev)

@@ -74,7 +74,7 @@ def evaluate_examples(config: PipelineConfig, dataset: str, examples: Sequence[C
                       on_progress: ProgressHook | None = None) -> ModeResult:
     """Label gold examples with the mode's extractor and score them with the dataset's standard metric."""
     check_dataset_schema(dataset, config.load_schema().name)  # before any model loads
-    extractor = RelationExtractor.from_config(mode_config(config, mode))
+    extractor = RelationExtractor.from_config(mode_config(config, mode).without_corrections())
     done = 0
     started = time.perf_counter()
 

@@ -44,7 +44,7 @@ def evaluate_documents(config: PipelineConfig, data: Path, out: Path | None = No
     candidates: list[list[CandidatePair]] = []
     for _, sentences in annotator.annotate(document for _, document in documents):
         candidates.append(list(candidate_pairs(sentences, schema)))
-    extractor = extractor or RelationExtractor.from_config(config)
+    extractor = extractor or RelationExtractor.from_config(config.without_corrections())
     labelled = extractor.label([pair for pairs in candidates for pair in pairs])
     outputs, start = [], 0
     for (entry, _), pairs in zip(documents, candidates, strict=True):
