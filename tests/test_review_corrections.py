@@ -32,18 +32,17 @@ def with_bank(config: PipelineConfig, bank: Path) -> PipelineConfig:
 
 def test_one_correction_relabels_a_similar_sentence_without_retraining(tmp_path: Path) -> None:
     config = load_pipeline()  # the shipped default pipeline: its adapter, bank and threshold
-    reviewed = pair("Nordbank opened an office in Oslo.", ("Nordbank", "ORG"), ("Oslo", "GPE"))
-    similar = pair("Westbank opened an office in Bergen.", ("Westbank", "ORG"), ("Bergen", "GPE"))
-    before = RelationExtractor.from_config(config).label([reviewed, similar])
-    assert [p.label for p in before] == ["no_relation", "no_relation"]
+    reviewed = pair("Nordbank hired auditors from Oslo.", ("Nordbank", "ORG"), ("Oslo", "GPE"))
+    similar = pair("Westbank hired auditors from Bergen.", ("Westbank", "ORG"), ("Bergen", "GPE"))
+    before = RelationExtractor.from_config(config).label([similar])[0]
+    assert before.label == "org_based_in"  # hiring auditors from a city does not place a bank there
 
     bank = tmp_path / "default.corrections.jsonl"
-    append_correction(bank, correction(reviewed, "no_relation", "org_based_in"))
+    append_correction(bank, correction(reviewed, "org_based_in", "no_relation"))  # a reviewer says: no relation
     after = RelationExtractor.from_config(with_bank(config, bank)).label([reviewed, similar])
-    assert after[1].label == "org_based_in" and after[1].reviewed is None  # the model's answer, now taught
-    assert (after[0].label, after[0].reviewed) == ("org_based_in", ("tester", "2026-11-26T00:00:00+00:00"))
-    evidence = Triple.from_labelled(after[0], "m").evidence
-    assert evidence.reviewed_by == "tester"
+    assert after[1].label == "no_relation" and after[1].reviewed is None  # the model's own answer, now taught
+    assert (after[0].label, after[0].reviewed) == ("no_relation", ("tester", "2026-11-26T00:00:00+00:00"))
+    assert Triple.from_labelled(after[0], "m").evidence.reviewed_by == "tester"
 
 
 def test_corrections_win_at_equal_similarity_and_the_bank_only_grows(tmp_path: Path) -> None:

@@ -61,7 +61,7 @@ def write_pipeline(folder: Path, model: str, steps: int = 3) -> Path:
     config = {
         "version": 1, "name": "roundtrip", "schema": "bundled:semeval",
         "retriever": {"k": 1},
-        "generator": {"model": model, "batch_size": 4, "max_prompt_tokens": 512},
+        "generator": {"model": model, "batch_size": 4, "max_prompt_tokens": 512, "device": "cpu"},
         "training": {"dataset": "semeval", "data": str(SEMEVAL), "dev_fraction": 0.1, "dev_limit": 8,
                      "limit": 40, "output": str(out), "max_steps": steps, "batch_size": 4, "save_every": 1,
                      "learning_rate": 0.001},
@@ -90,6 +90,7 @@ def test_train_save_load_eval_round_trip(tmp_path: Path, model: str, tiny_llama_
 
     artefact = load_pipeline(out / "pipeline.yaml")  # everything needed to predict, from one folder
     assert artefact.generator.adapter == "adapter" and artefact.retriever.bank == "bank.jsonl"
+    assert artefact.generator.device == "auto"  # trained with device cpu (or cuda), the artefact runs anywhere
     report = run_evaluation(artefact, "semeval", SEMEVAL, "train", ["zero-shot", "rag-fine-tuned"], limit=6,
                             out=tmp_path / "report")
     assert [r.mode for r in report.results] == ["zero-shot", "rag-fine-tuned"]

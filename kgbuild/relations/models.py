@@ -72,8 +72,12 @@ def _gguf_source(name: str) -> tuple[Path, str]:
 
 
 def converted_gguf_dir(name: str) -> Path:
-    """A ``save_pretrained`` folder for a packaged GGUF model, converted once and cached."""
-    target = cache_dir() / "models" / name
+    """A ``save_pretrained`` folder for a packaged GGUF model, converted once per transformers version and
+    cached: the conversion itself changes between versions (5.17 made ``<|im_start|>`` SmolLM2's EOS token,
+    5.23 makes it ``<|im_end|>``), and labels are scored with EOS."""
+    import transformers
+
+    target = cache_dir() / "models" / f"{name}-transformers-{transformers.__version__}"
     if (target / "config.json").exists():
         return target
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer

@@ -136,7 +136,7 @@ def artefact_pipeline(config: PipelineConfig, out: Path) -> PipelineConfig:
         "schema_": "schema.yaml",
         "prompt": "prompt.yaml",
         "retriever": config.retriever.model_copy(update={"bank": "bank.jsonl"}),
-        "generator": config.generator.model_copy(update={"adapter": "adapter"}),
+        "generator": config.generator.model_copy(update={"adapter": "adapter", "device": "auto"}),  # runs anywhere
         "training": training.model_copy(update={"data": data_path, "output": "."}),
         "source": str(out / "pipeline.yaml"),
     })
