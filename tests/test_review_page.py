@@ -139,3 +139,23 @@ def test_requests_without_the_token_are_refused(served: dict[str, Any]) -> None:
     assert status(f"{served['url']}/decide", {"id": "x", "decision": "reject", "token": "wrong"}) == 403
     assert served["store"].query("MATCH ()-[r]->() RETURN count(r)").rows == before
     assert not served["bank"].exists()
+
+
+def test_decisions_accept_mark_wrong_spans_and_refuse_unknown_labels(served: dict[str, Any],
+                                                                      default_schema: RelationSchema) -> None:
+    from kgbuild.errors import InputError
+    from kgbuild.workflows.review import decide, review_items
+
+    store, bank = served["store"], served["bank"]
+    first, second, third = review_items(store)
+    decide(store, default_schema, bank, third, "accept", reviewer="ana")
+    decide(store, default_schema, bank, first, "wrong_entity", wrong="tail", reviewer="ana")
+    with pytest.raises(InputError, match="not in schema"):
+        decide(store, default_schema, bank, second, "relabel", "founder_of", reviewer="ana")
+    with pytest.raises(InputError, match="unknown decision"):
+        decide(store, default_schema, bank, second, "delete", reviewer="ana")
+    lines = [json.loads(line) for line in bank.read_text(encoding="utf-8").splitlines()]
+    assert [(d["decision"], d["label"], d["wrong"]) for d in lines] == \
+        [("accept", "works_for", ""), ("wrong_entity", "works_for", "tail")]
+    left = {(t.head.name, t.label, t.evidence.reviewed_by) for t in store.iter_triples()}
+    assert left == {("Ann Lee", "works_for", "ana"), (HOSTILE, "works_for", "")}

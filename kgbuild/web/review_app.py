@@ -40,7 +40,8 @@ def review_app(store: GraphStore, schema: RelationSchema, bank: Path, token: str
 
     async def decision(request: Request) -> Response:
         form = await request.form()
-        if not allowed(str(form.get("token")) if form.get("token") is not None else None):
+        given = form.get("token")
+        if not allowed(given if isinstance(given, str) else None):
             return PlainTextResponse("a valid token is required", 403)
         wanted = str(form.get("id", ""))
         item = next((i for i in review_items(store) if i.id == wanted), None)

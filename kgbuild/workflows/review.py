@@ -60,9 +60,7 @@ def decide(store: GraphStore, schema: RelationSchema, bank: Path, item: ReviewIt
     if decision not in DECISIONS:
         raise InputError(f"unknown decision {decision!r}; one of {', '.join(DECISIONS)}")
     old = item.triple.label
-    new = old if decision == "accept" else (label or "") if decision in ("relabel", "reject") else old
-    if decision == "reject":
-        new = schema.no_relation
+    new = {"accept": old, "wrong_entity": old, "reject": schema.no_relation}.get(decision, label or "")
     if new not in schema.all_labels:
         raise InputError(f"label {new!r} is not in schema {schema.name!r}")
     if decision == "wrong_entity" and wrong not in ("head", "tail"):
