@@ -105,11 +105,16 @@ def strip_article(name: str) -> str:
     return _LEADING_ARTICLE.sub("", name.strip(), count=1)
 
 
+def name_key(name: str) -> str:
+    """Case-insensitive, without a leading article: "The European Space Agency" = "european space agency"."""
+    return _LEADING_ARTICLE.sub("", normalise_name(name), count=1)
+
+
 def entity_key(name: str, type_: str) -> str:
-    """``normalised name without a leading article|type``; very long names keep a prefix plus a hash so keys
-    stay indexable (Neo4j cannot index property values over ~8 kB, and a uniqueness constraint needs one).
+    """``name_key|type``; very long names keep a prefix plus a hash so keys stay indexable (Neo4j cannot
+    index property values over ~8 kB, and a uniqueness constraint needs one).
     """
-    normalised = _LEADING_ARTICLE.sub("", normalise_name(name), count=1)
+    normalised = name_key(name)
     if len(normalised) > MAX_KEY_NAME:
         digest = hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:24]
         normalised = f"{normalised[:MAX_KEY_NAME]}#{digest}"

@@ -14,7 +14,6 @@ its entities with their spaCy type and aliases, and the triples it states::
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,16 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from kgbuild.errors import DatasetError
 from kgbuild.schema import RelationSchema
-from kgbuild.types import normalise_name
+from kgbuild.types import name_key
 
 GOLD_FILE = "gold.yaml"
-_ARTICLE = re.compile(r"^(the|a|an)\s+")
-
-
-def entity_name_key(name: str) -> str:
-    """Case-insensitive, without a leading article: "The European Space Agency" = "european space agency"."""
-    return _ARTICLE.sub("", normalise_name(name))
-
+entity_name_key = name_key  # gold names match the way the graph's keys do
 
 class GoldEntity(BaseModel):
     model_config = ConfigDict(extra="forbid")
