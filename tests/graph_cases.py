@@ -147,15 +147,19 @@ GUARD_ATTACKS = [
 ]
 
 GUARD_READS = [
-    "MATCH (n:Entity) RETURN n.name AS set",
+    "MATCH (n:Entity) RETURN n.name AS `set`",
     "MATCH (n:Entity) RETURN n.name AS `delete`",
-    "MATCH (n) WHERE n.name = 'CREATE (x); LOAD FROM /etc/passwd' RETURN n.name // DELETE",
-    "MATCH (n) /* CALL db.x() */ RETURN n",
-    "RETURN {set: 1, load: 2, call: 3} AS m",
-    "MATCH (n) RETURN n.delete, n.create",
-    "MATCH (n:Create)-[r:LOAD]->(m) RETURN count(*)",
+    "MATCH (n) WHERE n.name = 'CREATE (x); LOAD FROM /etc/passwd // DELETE' RETURN n.name",
+    "MATCH (n) WHERE n.name = '/* CALL db.x() */' RETURN n",
+    "RETURN {`set`: 1, `load`: 2, `call`: 3} AS m",
+    "MATCH (n) RETURN n.delete, n.create, n.load",
+    "MATCH (n:`Create`)-[r:`LOAD`]->(m) RETURN count(*)",
     "OPTIONAL MATCH (n) WITH n UNWIND [1, 2] AS x RETURN x ORDER BY x DESC SKIP 0 LIMIT 5;",
     "MATCH (a)-[r]->(b) RETURN a.name, label(r) AS relation UNION MATCH (a) RETURN a.name, 'x' AS relation",
     "MATCH (e:Entity) WHERE e.type = $t RETURN count(e) AS n",
-    'MATCH (n) WHERE n.name = "it\\"s; CALL" RETURN n',
+    'MATCH (n) WHERE n.name = "O\'Brien; CALL" RETURN n',
+    "MATCH (n)\n\tWHERE n.name = 'Zoë 東京' RETURN n.name AS `名前`",
+    "MATCH (a:Entity)-[r]->(b:Entity) RETURN a.name, type(r), b.name, r.confidence ORDER BY r.confidence DESC LIMIT 10",
+    "MATCH (a:Entity) WHERE EXISTS { MATCH (a)-[]->() } RETURN toLower(a.name), size(a.aliases)",
+    "MATCH (h:Entity)-[r]->(t:Entity) WHERE list_contains(r.doc_ids, $doc) RETURN h.name, t.name",
 ]

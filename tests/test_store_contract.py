@@ -187,10 +187,12 @@ def test_guard_attacks_are_refused_before_the_database(store: GraphStore, cypher
     assert snapshot(store) == before
 
 
-def test_aliases_named_like_keywords_are_read_queries(store: GraphStore) -> None:
+def test_aliases_named_like_keywords_are_read_queries_in_backticks(store: GraphStore) -> None:
     store.write_triples([make_triple("Ann", "works_for", "Acme")])
-    rows = store.query("MATCH (e:Entity) WHERE e.name = $n RETURN e.name AS set", {"n": "Ann"}).rows
+    rows = store.query("MATCH (e:Entity) WHERE e.name = $n RETURN e.name AS `set`", {"n": "Ann"}).rows
     assert rows == [["Ann"]]
+    with pytest.raises(ReadOnlyQueryError, match="backticks"):
+        store.query("MATCH (e:Entity) WHERE e.name = $n RETURN e.name AS set", {"n": "Ann"})
 
 
 def test_strings_in_query_are_not_mistaken_for_writes(store: GraphStore) -> None:

@@ -13,6 +13,7 @@ from rich.table import Table
 from kgbuild.cli._common import app, console, fail, plain, user_errors
 from kgbuild.cli._options import with_store_options
 from kgbuild.config import PipelineConfig
+from kgbuild.graph.cypher_guard import MAX_NESTING, bracket_depth
 from kgbuild.workflows.graph_ops import export_graph, graph_stats, run_query
 
 
@@ -23,13 +24,15 @@ def query(
     param: Annotated[list[str] | None, typer.Option("--param", help="query parameter key=value (JSON value)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON lines instead of a table")] = False,
     write: Annotated[bool, typer.Option("--write", help="allow clauses that modify the graph")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="stop the query after this many seconds")]
+    = 30.0,
     *,
     config: PipelineConfig,
 ) -> None:
     """Run a Cypher query against the graph (read-only unless --write)."""
     params = parse_params(param or [])
     with user_errors():
-        result = run_query(config, cypher, params, write=write)
+        result = run_query(config, cypher, params, write=write, timeout=timeout)
     if as_json:  # one compact object per line; no raw control, line-separator or bidi character reaches stdout
         for row in result.rows:
             line = json.dumps(dict(zip(result.columns, row, strict=True)), ensure_ascii=False, default=str)
@@ -54,11 +57,14 @@ def parse_params(params: list[str]) -> dict[str, Any]:
         if "=" not in item:
             raise fail(f"--param takes key=value, got {item!r}")
         key, raw = item.split("=", 1)
+        if bracket_depth(raw) > MAX_NESTING:
+            raise fail(f"--param {key!r} nests more than {MAX_NESTING} levels deep")
         try:
             parsed[key] = json.loads(raw)
         except json.JSONDecodeError:
             parsed[key] = raw
     return parsed
+
 
 
 def _cell(value: Any) -> str:

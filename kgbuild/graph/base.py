@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kgbuild.graph.aliases import AliasTable
-from kgbuild.graph.cypher_guard import read_only_violation
+from kgbuild.graph.cypher_guard import MAX_NESTING, read_only_violation
 from kgbuild.graph.store import (
     DocumentRecord,
     EdgeKey,
@@ -99,16 +99,21 @@ class BaseGraphStore(ABC):
         return self._schema
 
     # -- reads --------------------------------------------------------------------------
-    def query(self, cypher: str, params: dict[str, Any] | None = None, write: bool = False) -> QueryResult:
-        """User Cypher with parameters. Without ``write`` a query with a write keyword is refused here,
-        before it reaches the store, and then runs read-only by the store's own means."""
+    def query(self, cypher: str, params: dict[str, Any] | None = None, write: bool = False,
+              timeout: float | None = None) -> QueryResult:
+        """User Cypher with parameters. Without ``write``, a query outside the guard's read subset is refused
+        here, before any database parser sees it; the store then lets its own parser and planner confirm a
+        single read statement and runs it read-only. ``timeout`` (seconds) bounds the run."""
+        params = params or {}
+        check_param_depth(params)
         if not write:
             refuse_write_clause(cypher)
-        return self._run_query(cypher, params or {}, write)
+        return self._run_query(cypher, params, write, timeout)
 
     @abstractmethod
-    def _run_query(self, cypher: str, params: dict[str, Any], write: bool) -> QueryResult:
-        """Run user Cypher, natively read-only unless ``write``; rows as plain JSON-friendly values."""
+    def _run_query(self, cypher: str, params: dict[str, Any], write: bool, timeout: float | None) -> QueryResult:
+        """Run user Cypher, natively read-only unless ``write`` (and then only a single statement whose plan
+        holds read operators only), within ``timeout`` seconds; rows as plain JSON-friendly values."""
 
     def _labels_by_type(self) -> dict[str, str]:
         """Relationship type → schema label; empty before :meth:`ensure_schema`."""
@@ -257,6 +262,20 @@ def refuse_write_clause(cypher: str) -> None:
     """Raise :class:`ReadOnlyQueryError` unless ``cypher`` is a plain read query (see :mod:`cypher_guard`)."""
     reason = read_only_violation(cypher)
     if reason:
-        raise ReadOnlyQueryError(
-            f"query refused: {reason}; `kgbuild query` is read-only unless --write is given"
-        )
+        raise refused(reason)
+
+
+def refused(reason: str) -> ReadOnlyQueryError:
+    """The one wording of a refused read-only query, whichever wall refused it."""
+    return ReadOnlyQueryError(f"query refused: {reason}; `kgbuild query` is read-only unless --write is given")
+
+
+def check_param_depth(params: dict[str, Any]) -> None:
+    """Parameters nest at most :data:`MAX_NESTING` deep: a deeper value would exhaust a driver's recursion."""
+    pending: list[tuple[Any, int]] = [(params, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_NESTING:
+            raise StoreError(f"a query parameter nests more than {MAX_NESTING} levels deep")
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list | tuple) else ()
+        pending.extend((child, depth + 1) for child in children)

@@ -16,12 +16,15 @@ from typing import Any
 
 from kgbuild.graph import queries as aliases_cypher  # the alias statements, shared with Neo4j
 from kgbuild.graph.base import AliasUpdate, BaseGraphStore, Change, EdgeItems, PreparedWrite
+from kgbuild.graph.isolated_query import QueryRequest, run_isolated
 from kgbuild.graph.queries import MERGE_DOCUMENT, MERGE_ENTITIES, NODE_LABELS, document_params, match_edges, set_edges
+from kgbuild.graph.read_plans import execute_read_only
 from kgbuild.graph.store import (
     DocumentRecord,
     EdgeKey,
     GraphStats,
     QueryResult,
+    QueryTimeoutError,
     StoreError,
     edge_properties,
     without_document,
@@ -73,11 +76,15 @@ class _LadybugTransaction:
 class EmbeddedStore(BaseGraphStore):
     name = "embedded"
 
-    def __init__(self, path: str | Path, read_only: bool = False, buffer_pool_mb: int = 512) -> None:
+    def __init__(self, path: str | Path, read_only: bool = False, buffer_pool_mb: int = 512,
+                 isolated: bool = True) -> None:
+        """``isolated``: read-only, user queries run in a child process (:mod:`kgbuild.graph.isolated_query`)."""
         import ladybug
 
         super().__init__(read_only)
         self.path = Path(path)
+        self.buffer_pool_mb = buffer_pool_mb
+        self.isolated = isolated
         if read_only and not self.path.exists():
             raise StoreError(f"no graph at {self.path}; run `kgbuild ingest` first or pass --store-path")
         if not read_only:
@@ -138,18 +145,22 @@ class EmbeddedStore(BaseGraphStore):
             )
             yield from self._triples_from_rows((hn, ht, rel_type, tn, tt, ev) for hn, ht, tn, tt, ev in rows)
 
-    def _run_query(self, cypher: str, params: dict[str, Any], write: bool) -> QueryResult:
-        """On the store's connection: a store opened ``read_only`` refuses writes natively."""
+    def _run_query(self, cypher: str, params: dict[str, Any], write: bool, timeout: float | None) -> QueryResult:
+        """A store opened ``read_only`` refuses writes natively; without ``write`` only a statement that
+        LadybugDB itself reads as one read runs (:func:`read_plans.execute_read_only`)."""
+        if self.read_only and self.isolated and not write:
+            return run_isolated(QueryRequest(str(self.path), self.buffer_pool_mb, cypher, params, timeout))
         try:
-            result = self._conn.execute(cypher, params)
+            self._conn.set_query_timeout(round(timeout * 1000) if timeout else 0)
+            result = self._conn.execute(cypher, params) if write else execute_read_only(self._conn, cypher, params)
+        except StoreError:
+            raise
         except RuntimeError as exc:
-            raise StoreError(f"query failed: {exc}") from exc
+            raise (QueryTimeoutError(timeout) if "interrupted" in str(exc).lower()
+                   else StoreError(f"query failed: {exc}")) from exc
         result = result[-1] if isinstance(result, list) else result
-        columns = list(result.get_column_names())
-        rows = []
-        while result.has_next():
-            rows.append([_plain(v) for v in result.get_next()])
-        return QueryResult(columns, rows)
+        rows = [[_plain(v) for v in row] for row in _all_rows(result)]
+        return QueryResult(list(result.get_column_names()), rows)
 
     # -- writes -------------------------------------------------------------------------
     def replace_document(
@@ -260,15 +271,15 @@ class EmbeddedStore(BaseGraphStore):
             self._run(cypher, {"rows": rows})
 
     def _rows(self, cypher: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
-        result = self._run(cypher, params)
-        rows = []
-        while result.has_next():
-            rows.append(result.get_next())
-        return rows
+        return _all_rows(self._run(cypher, params))
 
     def close(self) -> None:
         self._conn.close()
         self._db.close()
+
+
+def _all_rows(result: Any) -> list[list[Any]]:
+    return [result.get_next() for _ in iter(result.has_next, False)]
 
 
 def _plain(value: Any) -> Any:

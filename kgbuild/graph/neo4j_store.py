@@ -19,6 +19,7 @@ from kgbuild.graph.base import BaseGraphStore, Change, EdgeItems, PreparedWrite
 from kgbuild.graph.neo4j_values import StatementProfile, WriteCounters, check_bolt_uri, one_line, plain, safe_uri
 from kgbuild.graph.neo4j_writes import (
     DYNAMIC_TYPES_SINCE,
+    SCHEMA_STATEMENTS,
     CountingTransaction,
     ProfilingTransaction,
     batches,
@@ -40,10 +41,12 @@ from kgbuild.graph.queries import (
     SET_ENTITY_ALIASES,
     document_params,
 )
+from kgbuild.graph.read_plans import refuse_unless_read_summary
 from kgbuild.graph.store import (
     DocumentRecord,
     GraphStats,
     QueryResult,
+    QueryTimeoutError,
     ReadOnlyQueryError,
     StoreError,
     without_document,
@@ -54,16 +57,6 @@ from kgbuild.types import Alias, Triple
 log = logging.getLogger(__name__)
 
 MIN_MAJOR_VERSION = 5
-_SCHEMA_STATEMENTS = (
-    "CREATE CONSTRAINT kgbuild_entity_key IF NOT EXISTS FOR (e:Entity) REQUIRE e.key IS UNIQUE",
-    "CREATE CONSTRAINT kgbuild_document_id IF NOT EXISTS FOR (d:Document) REQUIRE d.id IS UNIQUE",
-    "CREATE CONSTRAINT kgbuild_alias_id IF NOT EXISTS FOR (a:Alias) REQUIRE a.id IS UNIQUE",
-    "CREATE INDEX kgbuild_alias_doc IF NOT EXISTS FOR (a:Alias) ON (a.doc_id)",
-    # TEXT indexes: names and paths are user text of any length; RANGE indexes reject values over ~8 kB.
-    "CREATE TEXT INDEX kgbuild_document_path IF NOT EXISTS FOR (d:Document) ON (d.path)",
-    "CREATE TEXT INDEX kgbuild_entity_name IF NOT EXISTS FOR (e:Entity) ON (e.name)",
-    "CREATE INDEX kgbuild_entity_type IF NOT EXISTS FOR (e:Entity) ON (e.type)",
-)
 
 
 class Neo4jStore(BaseGraphStore):
@@ -123,7 +116,7 @@ class Neo4jStore(BaseGraphStore):
 
     def _create_schema(self, schema: RelationSchema) -> None:
         """Constraints and indexes, each its own transaction, as Neo4j requires."""
-        for statement in _SCHEMA_STATEMENTS:
+        for statement in SCHEMA_STATEMENTS:
             self._write(CountingTransaction.run, statement)
 
     # -- reads --------------------------------------------------------------------------
@@ -152,12 +145,16 @@ class Neo4jStore(BaseGraphStore):
         yield from self._triples_from_rows((r["hn"], r["ht"], r["rel"], r["tn"], r["tt"], r["evidence"])
                                            for r in rows)
 
-    def _run_query(self, cypher: str, params: dict[str, Any], write: bool) -> QueryResult:
-        """A READ transaction unless ``write``, which the server itself keeps from writing (this also stops
-        write procedures such as db.createLabel)."""
+    def _run_query(self, cypher: str, params: dict[str, Any], write: bool, timeout: float | None) -> QueryResult:
+        """A READ transaction unless ``write`` (the server refuses writes, write procedures included), in which
+        the server's planner must first see a plain read (:mod:`read_plans`); ``timeout`` is its time limit."""
+        from neo4j import unit_of_work
         from neo4j.exceptions import DriverError, Neo4jError
 
+        @unit_of_work(timeout=timeout)
         def work(tx: Any) -> QueryResult:
+            if not write:
+                refuse_unless_read_summary(tx.run("EXPLAIN " + cypher, params).consume())
             result = tx.run(cypher, params)
             columns = list(result.keys())
             return QueryResult(columns, [[plain(record[c]) for c in columns] for record in result])
@@ -169,6 +166,8 @@ class Neo4jStore(BaseGraphStore):
             if "AccessMode" in (exc.code or ""):
                 raise ReadOnlyQueryError("the query tried to write in a read transaction; pass --write to allow it") \
                     from exc
+            if "TransactionTimedOut" in (exc.code or ""):
+                raise QueryTimeoutError(timeout) from exc
             raise StoreError(f"query failed: {one_line(exc)}") from exc
         except DriverError as exc:
             raise StoreError(f"query failed, Neo4j at {safe_uri(self.config.uri)}: {one_line(exc)}") from exc

@@ -29,6 +29,19 @@ from kgbuild.graph.queries import (
 from kgbuild.graph.store import StoreError, edge_properties
 from kgbuild.types import Evidence
 
+# Constraints and indexes, created once per database (never by a read-only store).
+SCHEMA_STATEMENTS = (
+    "CREATE CONSTRAINT kgbuild_entity_key IF NOT EXISTS FOR (e:Entity) REQUIRE e.key IS UNIQUE",
+    "CREATE CONSTRAINT kgbuild_document_id IF NOT EXISTS FOR (d:Document) REQUIRE d.id IS UNIQUE",
+    "CREATE CONSTRAINT kgbuild_alias_id IF NOT EXISTS FOR (a:Alias) REQUIRE a.id IS UNIQUE",
+    "CREATE INDEX kgbuild_alias_doc IF NOT EXISTS FOR (a:Alias) ON (a.doc_id)",
+    # TEXT indexes: names and paths are user text of any length; RANGE indexes reject values over ~8 kB.
+    "CREATE TEXT INDEX kgbuild_document_path IF NOT EXISTS FOR (d:Document) ON (d.path)",
+    "CREATE TEXT INDEX kgbuild_entity_name IF NOT EXISTS FOR (e:Entity) ON (e.name)",
+    "CREATE INDEX kgbuild_entity_type IF NOT EXISTS FOR (e:Entity) ON (e.type)",
+)
+
+
 _IDENTIFIER = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _T = TypeVar("_T")
 DYNAMIC_TYPES_SINCE = (5, 26)  # CREATE (h)-[:$(expr)]->(t)

@@ -114,6 +114,13 @@ def group_triples(
     return entities, edges
 
 
+class QueryTimeoutError(StoreError):
+    """A user query stopped at its time limit (by the database, or by killing the process running it)."""
+
+    def __init__(self, timeout: float | None) -> None:
+        super().__init__(f"query stopped after its time limit of {timeout or 0:g} s")
+
+
 @runtime_checkable
 class GraphStore(Protocol):
     """What every store offers; the pipeline and CLI only speak to this."""
@@ -152,8 +159,9 @@ class GraphStore(Protocol):
     def review(self, triple: Triple, label: str | None, reviewed_by: str, reviewed_at: str) -> None:
         """Relabel (or accept) one stored triple as reviewed, or take it out of the graph (``label`` None)."""
 
-    def query(self, cypher: str, params: dict[str, Any] | None = None, write: bool = False) -> QueryResult:
-        """Run user Cypher with parameters; read-only unless ``write``."""
+    def query(self, cypher: str, params: dict[str, Any] | None = None, write: bool = False,
+              timeout: float | None = None) -> QueryResult:
+        """Run user Cypher with parameters; read-only unless ``write``; stopped after ``timeout`` seconds."""
 
     def stats(self) -> GraphStats: ...
 
@@ -169,6 +177,7 @@ __all__ = [
     "GraphStats",
     "GraphStore",
     "QueryResult",
+    "QueryTimeoutError",
     "ReadOnlyQueryError",
     "StoreError",
     "edge_properties",

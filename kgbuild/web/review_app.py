@@ -1,60 +1,152 @@
-"""The review page. Local by design: bound to 127.0.0.1 by the CLI, and every request must carry the
-per-run token (in the URL for the page, in the form for a decision), compared in constant time.
-Templates autoescape, so document text (entity names included) is always shown as text.
+"""The review page. Local by design: bound to loopback by the CLI unless ``--allow-remote``, and every
+request must carry the per-run token (in the URL for the page, in the form for a decision), compared in
+constant time. Templates autoescape, so document text (entity names included) is always shown as text.
+
+Every response, refusals, redirects and errors included, carries :data:`SECURITY_HEADERS`: a content
+security policy that runs no script and loads nothing (the page's one inline style is allowed by its
+hash), no framing, no referrer (the token is in the URL), no sniffing and no caching. A decision that
+cannot be made is answered 4xx with one line of text and changes nothing.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kgbuild.errors import KgbuildError
+from kgbuild.errors import InputError, KgbuildError, StoreError
 from kgbuild.graph.store import GraphStore
 from kgbuild.schema import RelationSchema
-from kgbuild.workflows.review import decide, review_items
+from kgbuild.workflows.review import DECISIONS, blocking, check_decision, decide, review_rows
 
-TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATES = Environment(loader=FileSystemLoader(TEMPLATE_DIR),
                         autoescape=select_autoescape(default=True, default_for_string=True))
 PAGE_SIZE = 200
+MAX_BODY = 16 * 1024  # a decision is a few short fields
+WRONG_SPAN = {"wrong_head": "head", "wrong_tail": "tail"}  # the page's buttons for wrong_entity + span
+
+
+def _style_source(template: str) -> str:
+    """The policy's ``style-src``: the hash of the template's one inline ``<style>`` (static text)."""
+    found = re.search(r"<style>(.*?)</style>", (TEMPLATE_DIR / template).read_text(encoding="utf-8"), re.S)
+    if found is None:
+        return "'none'"
+    return "'sha256-" + base64.b64encode(hashlib.sha256(found.group(1).encode()).digest()).decode() + "'"
+
+
+CONTENT_SECURITY_POLICY = (f"default-src 'none'; style-src {_style_source('review.html')}; form-action 'self'; "
+                           "frame-ancestors 'none'; base-uri 'none'")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: :data:`SECURITY_HEADERS` on every response. An exception that escapes the
+    app is answered here (500, one line, the same headers) before it goes on to the server's log."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+            await send(message)
+
+        try:
+            await self.app(scope, receive, with_headers)
+        except Exception:
+            if not started:
+                await PlainTextResponse("internal error; see the server's log", 500)(scope, receive, with_headers)
+            raise
+
+
+def refuse(status: int, message: str) -> Response:
+    return PlainTextResponse(message, status)
 
 
 def review_app(store: GraphStore, schema: RelationSchema, bank: Path, token: str, reviewer: str) -> Starlette:
-    def allowed(given: str | None) -> bool:
-        return given is not None and secrets.compare_digest(given.encode(), token.encode())
+    def allowed(given: object) -> bool:
+        return isinstance(given, str) and secrets.compare_digest(given.encode(), token.encode())
 
     async def page(request: Request) -> Response:
         if not allowed(request.query_params.get("token")):
-            return PlainTextResponse("a valid token is required (see the URL kgbuild review printed)", 403)
-        items = review_items(store)
+            return refuse(403, "a valid token is required (see the URL kgbuild review printed)")
+        rows = review_rows(store, schema)
         html = TEMPLATES.get_template("review.html").render(
-            items=items[:PAGE_SIZE], total=len(items), token=token, labels=schema.all_labels,
-            no_relation=schema.no_relation, bank=str(bank), message=request.query_params.get("message", ""))
+            items=rows.items[:PAGE_SIZE], total=len(rows.items), broken=rows.broken[:PAGE_SIZE],
+            broken_total=len(rows.broken), token=token, labels=schema.all_labels, no_relation=schema.no_relation,
+            bank=str(bank), message=request.query_params.get("message", ""))
         return HTMLResponse(html)
 
     async def decision(request: Request) -> Response:
         form = await request.form()
-        given = form.get("token")
-        if not allowed(given if isinstance(given, str) else None):
-            return PlainTextResponse("a valid token is required", 403)
-        wanted = str(form.get("id", ""))
-        item = next((i for i in review_items(store) if i.id == wanted), None)
+        if not allowed(form.get("token")):
+            return refuse(403, "a valid token is required")
+        fields = {name: form.get(name) or "" for name in ("id", "decision", "label", "wrong")}
+        if not all(isinstance(value, str) for value in fields.values()):
+            return refuse(400, "id, decision, label and wrong must be text fields")
+        wanted, word, label, wrong = (str(fields[name]) for name in ("id", "decision", "label", "wrong"))
+        if not wanted:
+            return refuse(400, "a decision names its triple: the id field is missing")
+        if word in WRONG_SPAN:
+            word, wrong = "wrong_entity", WRONG_SPAN[word]
+        if word not in DECISIONS:
+            return refuse(400, f"unknown decision; one of {', '.join(DECISIONS)}")
+        rows = review_rows(store, schema)
+        if any(b.id == wanted for b in rows.broken):
+            return refuse(409, "that evidence record is unreadable; it cannot be decided on here")
+        item = next((i for i in rows.items if i.id == wanted), None)
         if item is None:
-            message = "that triple is no longer in the graph"
-        else:
-            try:
-                made = decide(store, schema, bank, item, str(form.get("decision", "")),
-                              str(form.get("label") or "") or None, str(form.get("wrong", "")), reviewer)
-                message = f"{made.decision}: {made.head} / {made.old_label} → {made.label} / {made.tail}"
-            except KgbuildError as exc:
-                message = str(exc)
-        query = urlencode({"token": token, "message": message})
-        return RedirectResponse(f"/?{query}", status_code=303)
+            return refuse(404, "that triple is no longer in the graph; reload the page")
+        try:
+            check_decision(schema, item, word, label or None, wrong)
+        except InputError as exc:
+            return refuse(400, str(exc))
+        if blocking(item, rows.broken) is not None:
+            return refuse(409, "an unreadable evidence record shares an entity with this triple; "
+                               "the graph cannot be changed around it")
+        try:
+            made = decide(store, schema, bank, item, word, label or None, wrong, reviewer)
+        except InputError as exc:
+            return refuse(400, str(exc))
+        except StoreError as exc:
+            return refuse(409, str(exc))
+        except (KgbuildError, OSError) as exc:  # the bank cannot be written: nothing was changed
+            return refuse(500, " ".join(str(exc).split()))
+        message = f"{made.decision}: {made.head} / {made.old_label} → {made.label} / {made.tail}"
+        return RedirectResponse(f"/?{urlencode({'token': token, 'message': message})}", status_code=303)
 
-    return Starlette(routes=[Route("/", page), Route("/decide", decision, methods=["POST"])])
+    return Starlette(routes=[Route("/", page), Route("/decide", decision, methods=["POST"])],
+                     middleware=[Middleware(SecurityHeaders),
+                                 Middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY)])

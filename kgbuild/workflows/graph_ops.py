@@ -27,10 +27,11 @@ def opened_store(config: PipelineConfig, read_only: bool) -> Iterator[GraphStore
         store.close()
 
 
-def run_query(config: PipelineConfig, cypher: str, params: dict[str, Any], write: bool = False) -> QueryResult:
+def run_query(config: PipelineConfig, cypher: str, params: dict[str, Any], write: bool = False,
+              timeout: float | None = None) -> QueryResult:
     """User Cypher with parameters; the store is opened read-only unless ``write``."""
     with opened_store(config, read_only=not write) as store:
-        return store.query(cypher, params, write=write)
+        return store.query(cypher, params, write=write, timeout=timeout)
 
 
 def graph_stats(config: PipelineConfig) -> GraphStats:

@@ -2,20 +2,34 @@
 
 A decision is appended to the correction bank first (flushed to disk), then applied to the graph in one
 transaction: a crash in between leaves the decision recorded, and the next ingest honours it.
+
+An evidence record the store cannot give back as a readable :class:`Evidence` (not JSON, fields missing or
+of the wrong kind) becomes one :class:`BrokenItem`: shown, never decided on, and never the reason the
+other items cannot be read.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import json
+import re
+import typing
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from kgbuild.errors import InputError
+from kgbuild.errors import ConfigError, InputError, KgbuildError
 from kgbuild.graph.store import GraphStore
 from kgbuild.relations.corrections import DECISIONS, Correction, append_correction
 from kgbuild.schema import RelationSchema
-from kgbuild.types import Triple
+from kgbuild.types import Entity, Evidence, Triple
+
+# What reading one stored evidence record may raise: today's json/dataclass errors, or a KgbuildError.
+RECORD_ERRORS: tuple[type[Exception], ...] = (KgbuildError, ValueError, KeyError, TypeError)
+_EVIDENCE_TYPES: dict[str, Any] = typing.get_type_hints(Evidence)
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SHOWN = 300  # characters of a broken record shown on the page
 
 
 @dataclass(frozen=True)
@@ -32,14 +46,124 @@ class ReviewItem:
         return bool(self.triple.evidence.reviewed_by)
 
 
+@dataclass(frozen=True)
+class BrokenItem:
+    """One stored evidence record that cannot be read: shown as text, with no decision to make."""
+
+    id: str
+    head: str
+    label: str
+    tail: str
+    record: str  # the stored text, shortened
+    problem: str
+    keys: frozenset[str] = field(default_factory=frozenset)  # the stored keys of the edge's two entities
+
+
+@dataclass(frozen=True)
+class ReviewRows:
+    items: list[ReviewItem]
+    broken: list[BrokenItem]
+
+
 def item_id(triple: Triple) -> str:
     return hashlib.sha256(f"{triple.label}\x1f{triple.evidence.to_json()}".encode()).hexdigest()[:20]
 
 
-def review_items(store: GraphStore) -> list[ReviewItem]:
-    """Unreviewed triples first, lowest confidence first: where a reviewer's minute helps most."""
-    items = [ReviewItem(item_id(t), t, *_spans(t)) for t in store.iter_triples()]
+def review_items(store: GraphStore, schema: RelationSchema | None = None) -> list[ReviewItem]:
+    """Unreviewed triples first, lowest confidence first: where a reviewer's minute helps most. Unreadable
+    evidence records are left out (:func:`review_rows` lists them)."""
+    return review_rows(store, schema).items
+
+
+def review_rows(store: GraphStore, schema: RelationSchema | None = None) -> ReviewRows:
+    """The readable items, sorted as :func:`review_items`, and the unreadable records.
+
+    The whole store is read at once; only when a record fails is it read again edge by edge (labels from
+    ``schema``, the relationship type where it lacks one), so that one bad record costs one row."""
+    try:
+        triples = list(store.iter_triples())
+    except RECORD_ERRORS:
+        return _rows_one_by_one(store, schema)
+    if any(_problem(t) for t in triples):
+        return _rows_one_by_one(store, schema)
+    return ReviewRows(_sorted([_item(t) for t in triples]), [])
+
+
+def blocking(item: ReviewItem, broken: list[BrokenItem]) -> BrokenItem | None:
+    """An unreadable record on an edge of ``item``'s head or tail: deciding on ``item`` rebuilds those
+    edges, which cannot be done without reading it."""
+    keys = {item.triple.head.key, item.triple.tail.key}
+    return next((b for b in broken if b.keys & keys), None)
+
+
+def _item(triple: Triple) -> ReviewItem:
+    return ReviewItem(item_id(triple), triple, *_spans(triple))
+
+
+def _sorted(items: list[ReviewItem]) -> list[ReviewItem]:
     return sorted(items, key=lambda i: (i.reviewed, i.triple.evidence.confidence, i.id))
+
+
+def _rows_one_by_one(store: GraphStore, schema: RelationSchema | None) -> ReviewRows:
+    labels = {v: k for k, v in schema.relationship_types.items()} if schema else {}
+    items: list[ReviewItem] = []
+    broken: list[BrokenItem] = []
+    for rel_type in sorted(store.stats().relationships):
+        label = labels.get(rel_type, rel_type)
+        if not _PLAIN_NAME.fullmatch(rel_type):  # never pasted into a statement
+            broken.append(_broken(label, "", "", "", "the relationship type is not a plain name", frozenset()))
+            continue
+        rows = store.query(f"MATCH (h:Entity)-[r:`{rel_type}`]->(t:Entity) "
+                           "RETURN h.key, h.name, h.type, t.key, t.name, t.type, r.evidence").rows
+        for h_key, h_name, h_type, t_key, t_name, t_type, evidence in rows:
+            keys = frozenset(k for k in (h_key, t_key) if isinstance(k, str))
+            if evidence is None:
+                continue
+            if not isinstance(evidence, list):
+                broken.append(_broken(label, h_name, t_name, evidence, "the evidence is not a list", keys))
+                continue
+            for record in evidence:
+                try:
+                    triple = Triple(Entity(h_name, h_type), label, Entity(t_name, t_type), Evidence.from_json(record))
+                    problem = _problem(triple)
+                except RECORD_ERRORS as exc:
+                    problem = _describe(exc)
+                if problem:
+                    broken.append(_broken(label, h_name, t_name, record, problem, keys))
+                else:
+                    items.append(_item(triple))
+    return ReviewRows(_sorted(items), sorted(broken, key=lambda b: b.id))
+
+
+def _problem(triple: Triple) -> str | None:
+    """Why ``triple`` cannot be shown and decided on, or None: every field must be of its declared kind."""
+    for what, value in (("head name", triple.head.name), ("head type", triple.head.type),
+                        ("tail name", triple.tail.name), ("tail type", triple.tail.type)):
+        if not isinstance(value, str):
+            return f"the {what} is not text"
+    for name, kind in _EVIDENCE_TYPES.items():
+        value = getattr(triple.evidence, name)
+        ok = {str: isinstance(value, str), int: isinstance(value, int) and not isinstance(value, bool),
+              float: isinstance(value, int | float) and not isinstance(value, bool)}.get(kind, True)
+        if not ok:
+            return f"evidence field {name!r} is not of type {getattr(kind, '__name__', kind)}"
+    return None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON ({exc.msg})"
+    if isinstance(exc, KeyError):
+        return f"evidence field {exc} is missing"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"not an evidence record: {text[:200]}"
+
+
+def _broken(label: str, head: Any, tail: Any, record: Any, problem: str, keys: frozenset[str]) -> BrokenItem:
+    raw = record if isinstance(record, str) else json.dumps(record, ensure_ascii=False, default=str)
+    shown = raw if len(raw) <= _SHOWN else raw[:_SHOWN] + "…"
+    digest = hashlib.sha256(f"broken\x1f{label}\x1f{head}\x1f{tail}\x1f{raw}".encode()).hexdigest()[:20]
+    return BrokenItem(digest, str(head), label, str(tail), shown, problem, keys)
 
 
 def _spans(triple: Triple) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -54,9 +178,9 @@ def _spans(triple: Triple) -> tuple[tuple[int, int], tuple[int, int]]:
     return (ev.head_start - start, ev.head_end - start), (ev.tail_start - start, ev.tail_end - start)
 
 
-def decide(store: GraphStore, schema: RelationSchema, bank: Path, item: ReviewItem, decision: str,
-           label: str | None = None, wrong: str = "", reviewer: str = "reviewer") -> Correction:
-    """Record one decision in the bank, then apply it to the graph."""
+def check_decision(schema: RelationSchema, item: ReviewItem, decision: str, label: str | None = None,
+                   wrong: str = "") -> str:
+    """The label ``decision`` leaves on ``item``; an :class:`InputError` for a decision that cannot be made."""
     if decision not in DECISIONS:
         raise InputError(f"unknown decision {decision!r}; one of {', '.join(DECISIONS)}")
     old = item.triple.label
@@ -65,13 +189,33 @@ def decide(store: GraphStore, schema: RelationSchema, bank: Path, item: ReviewIt
         raise InputError(f"label {new!r} is not in schema {schema.name!r}")
     if decision == "wrong_entity" and wrong not in ("head", "tail"):
         raise InputError("a wrong-entity decision names the wrong span: head or tail")
+    return new
+
+
+def check_bank(bank: Path) -> None:
+    """Corrections are appended to a regular file in the bank's own folder: never through a link that
+    leaves it, never into a FIFO or device (opening one would hang or write elsewhere)."""
+    if bank.is_symlink() and bank.resolve().parent != bank.parent.resolve():
+        raise ConfigError(f"the correction bank {bank} is a link out of its folder; refusing to write through it")
+    if bank.exists() and not bank.is_file():
+        raise ConfigError(f"the correction bank {bank} is not a regular file")
+
+
+def decide(store: GraphStore, schema: RelationSchema, bank: Path, item: ReviewItem, decision: str,
+           label: str | None = None, wrong: str = "", reviewer: str = "reviewer") -> Correction:
+    """Record one decision in the bank, then apply it to the graph. Nothing is written unless the decision
+    is valid and the bank is a plain file in its folder."""
+    new = check_decision(schema, item, decision, label, wrong)
+    check_bank(bank)
+    wrong = wrong if decision == "wrong_entity" else ""
     triple, ev = item.triple, item.triple.evidence
     at = datetime.now(UTC).isoformat(timespec="seconds")
     correction = Correction(
         decision, ev.sentence, ev.head_text or triple.head.name, triple.head.type, *item.head_span,
-        ev.tail_text or triple.tail.name, triple.tail.type, *item.tail_span, old, new, ev.doc_id, ev.model,
-        reviewer, at, wrong)
+        ev.tail_text or triple.tail.name, triple.tail.type, *item.tail_span, triple.label, new, ev.doc_id,
+        ev.model, reviewer, at, wrong)
     append_correction(bank, correction)
     keep = decision != "wrong_entity" and new != schema.no_relation
     store.review(triple, new if keep else None, reviewer, at)
     return correction
+
