@@ -14,6 +14,9 @@ adapter    ``models/NAME/adapter`` (the shipped artefact's LoRA weights)
 
 Generator base models are not assets of kgbuild: they are Hugging Face ids, local folders or
 ``gguf:PACKAGE`` (GGUF weights inside a model package), resolved by ``relations.models``.
+
+A pipeline may name any file as an asset, a private one included, so reading one (``read_yaml_mapping``,
+``validate_yaml``) fails with one line that names the file and what is wrong, never with its contents.
 """
 
 from __future__ import annotations
@@ -21,11 +24,15 @@ from __future__ import annotations
 import os
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
-from kgbuild.errors import ConfigError
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from kgbuild.errors import ConfigError, KgbuildError
 
 BUNDLED = "bundled:"
+Model = TypeVar("Model", bound=BaseModel)
 AssetKind = Literal["schema", "prompt", "bank", "adapter"]
 
 _LAYOUT: dict[str, tuple[str, str]] = {
@@ -73,3 +80,31 @@ def resolve_asset(kind: AssetKind, spec: str | Path, base_dir: Path | None = Non
         return bundled_path(kind, str(spec).removeprefix(BUNDLED))
     path = Path(os.path.expanduser(spec))
     return path if path.is_absolute() or base_dir is None else (base_dir / path).resolve()
+
+
+def read_yaml_mapping(file: Path, error: type[KgbuildError], not_mapping: str) -> dict[str, Any]:
+    """The mapping a YAML file holds ({} when empty), or ``error`` naming the file: ``not_mapping`` when it holds
+    something else, the place when it is not UTF-8 or not YAML (the parser's own message would quote it)."""
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise error(f"{file}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise error(f"{file}: not valid YAML{where}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise error(f"{file}: {not_mapping}")
+    return data
+
+
+def validate_yaml(model: type[Model], file: Path, error: type[KgbuildError], not_mapping: str) -> Model:
+    """``model`` from a YAML file; each problem as ``field: what is wrong``, never with the value that is."""
+    data = read_yaml_mapping(file, error, not_mapping)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+        raise error(f"{file}: {problems}") from None

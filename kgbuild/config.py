@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from kgbuild.assets import AssetKind, resolve_asset
+from kgbuild.assets import AssetKind, resolve_asset, validate_yaml
 from kgbuild.errors import ConfigError
 from kgbuild.schema import RelationSchema
 
@@ -22,6 +23,7 @@ DEVICE_PATTERN = r"^(auto|cpu|cuda(:\d+)?)$"  # where models run; resolved by kg
 
 PIPELINE_VERSION = 1
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_NOT_IN_NAMES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # Unicode categories: control, format, line breaks
 REPO_PIPELINES = Path(__file__).resolve().parent.parent / "pipelines"
 
 
@@ -190,6 +192,16 @@ class PipelineConfig(_Section):
             raise ValueError(f"unsupported pipeline version {value}; this kgbuild reads version {PIPELINE_VERSION}")
         return value
 
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        """The name becomes a file name (the correction bank's): one plain stem, leading nowhere else."""
+        if not value or value.startswith(".") or ".." in value or any(
+                c in "/\\" or unicodedata.category(c) in _NOT_IN_NAMES for c in value):
+            raise ValueError("must be a plain file name: not empty, not starting with '.', without '/', '\\', "
+                             "'..' or control characters")
+        return value
+
     @property
     def base_dir(self) -> Path:
         return Path(self.source).resolve().parent if self.source else Path.cwd()
@@ -215,9 +227,16 @@ class PipelineConfig(_Section):
         return self.resolve_asset("bank", bank) if bank is not None and self.retriever.k > 0 else None
 
     def corrections_path(self) -> Path | None:
-        """The correction bank written by ``kgbuild review`` (it may not exist yet)."""
+        """The correction bank written by ``kgbuild review`` (it may not exist yet). It stays in the folder its
+        setting names: a link planted there cannot send the review page's writes elsewhere."""
         spec = self.retriever.corrections
-        return self.resolve_path(spec.replace("{name}", self.name)) if spec else None
+        if not spec:
+            return None
+        named = Path(spec.replace("{name}", self.name))
+        path, folder = (self.resolve_path(str(p)).resolve() for p in (named, named.parent))
+        if path.parent != folder:
+            raise ConfigError(f"retriever.corrections {spec!r} leads out of {folder} (to {path})")
+        return path
 
     def without_corrections(self) -> PipelineConfig:
         """For evaluations and benchmarks: the model alone, no reviewer's labels or examples."""
@@ -275,17 +294,6 @@ def load_pipeline(path: str | Path | None = None) -> PipelineConfig:
         return PipelineConfig()
     if not file.is_file():
         raise ConfigError(f"pipeline file not found: {file}")
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{file}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{file}: a pipeline file must be a mapping of stage names to settings")
-    try:
-        config = PipelineConfig.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"{file}: {problems}") from exc
+    config = validate_yaml(PipelineConfig, file, ConfigError, "a pipeline file must be a mapping of stage names to "
+                                                              "settings")
     return config.model_copy(update={"source": str(file.resolve())})

@@ -55,3 +55,7 @@ class StoreError(KgbuildError, RuntimeError):
 
 class ReadOnlyQueryError(StoreError):
     """A query that would write, run without ``--write``."""
+
+
+class MalformedRecordError(KgbuildError, ValueError):
+    """A stored record (an edge's evidence) that is not what kgbuild writes: damaged, or edited by hand."""

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kgbuild.assets import BUNDLED, resolve_asset
+from kgbuild.assets import BUNDLED, resolve_asset, validate_yaml
 from kgbuild.errors import SchemaError
 from kgbuild.types import NO_RELATION
 
@@ -76,7 +76,7 @@ class RelationSchema(BaseModel):
         if not file.is_file():
             hint = f"; packaged schemas are named {BUNDLED}NAME" if not file.suffix else ""
             raise SchemaError(f"relation schema file not found: {file}{hint}")
-        return cls.model_validate(yaml.safe_load(file.read_text(encoding="utf-8")))
+        return validate_yaml(cls, file, SchemaError, "a relation schema must be a mapping with a name and labels")
 
     @classmethod
     def bundled(cls, name: str) -> RelationSchema:

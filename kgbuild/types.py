@@ -14,10 +14,12 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from functools import cached_property
 from json.encoder import encode_basestring
 from typing import Any
+
+from kgbuild.errors import MalformedRecordError
 
 NO_RELATION = "no_relation"
 
@@ -167,7 +169,15 @@ class Evidence:
 
     @classmethod
     def from_json(cls, text: str) -> Evidence:
-        return cls(**json.loads(text))
+        """A stored record, checked: a damaged or hand-edited one is a ``MalformedRecordError`` saying what is
+        wrong, not a crash in whatever reads it next (an export, the review page)."""
+        try:
+            data = json.loads(text)
+        except (TypeError, ValueError) as exc:
+            raise MalformedRecordError(f"evidence record is not JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise MalformedRecordError("evidence record is not a JSON object")
+        return cls(**_evidence_fields(data))
 
 
 def _json_number(value: float) -> str:
@@ -182,6 +192,27 @@ _EVIDENCE_FIELDS = sorted(f.name for f in fields(Evidence))
 _EVIDENCE_JSON = "{" + ", ".join(f'"{name}": %s' for name in _EVIDENCE_FIELDS) + "}"
 _JSON_VALUE: dict[type, Callable[[Any], str]] = defaultdict(lambda: json.dumps, {
     str: _json_string, int: repr, float: _json_number})
+_EVIDENCE_TYPES = {f.name: str(f.type) for f in fields(Evidence)}  # "int", "float" or "str"
+_EVIDENCE_REQUIRED = {f.name for f in fields(Evidence) if f.default is MISSING}
+_JSON_TYPES: dict[str, tuple[type, ...]] = {"int": (int,), "float": (float, int), "str": (str,)}  # bool is neither
+_ACCEPTED = {name: _JSON_TYPES[kind] for name, kind in _EVIDENCE_TYPES.items()}
+_FLOATS = [name for name, kind in _EVIDENCE_TYPES.items() if kind == "float"]
+
+
+def _evidence_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """A stored record's fields, each known and of its type (a float may be stored as an integer); cheap, as
+    every export and merge reads every record."""
+    if not (data.keys() <= _ACCEPTED.keys() and data.keys() >= _EVIDENCE_REQUIRED):
+        unknown, missing = sorted(data.keys() - _ACCEPTED.keys()), sorted(_EVIDENCE_REQUIRED - data.keys())
+        problem = f"has unknown fields: {', '.join(unknown)}" if unknown else f"lacks {', '.join(missing)}"
+        raise MalformedRecordError(f"evidence record {problem}"[:200])
+    for name, value in data.items():
+        if type(value) not in _ACCEPTED[name]:
+            raise MalformedRecordError(f"evidence record's {name} is not a {_EVIDENCE_TYPES[name]}")
+    for name in _FLOATS:
+        if type(data.get(name)) is int:
+            data[name] = float(data[name])
+    return data
 
 
 ALIAS_REASONS = ("article", "acronym", "short_form", "similarity")

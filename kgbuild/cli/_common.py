@@ -14,8 +14,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.text import Text
 
 from kgbuild.errors import KgbuildError
+from kgbuild.read.reader import path_text
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAKS = re.compile(r"[\t\n\u2028\u2029]")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Build a knowledge graph from a folder of documents, query it, train and evaluate the "
@@ -25,13 +27,19 @@ err = Console(stderr=True)
 
 
 def visible(value: object) -> str:
-    """``value`` as text whose control characters are shown, never sent: ESC becomes ``\\x1b``."""
-    return _CONTROL.sub(_escaped, str(value))
+    """``value`` as text whose control characters are shown, never sent: ESC becomes ``\\x1b``; so does a file
+    name's undecodable byte (``path_text``), which no terminal encoding could carry."""
+    return _CONTROL.sub(_escaped, path_text(value))
 
 
 def _escaped(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def one_line(value: object) -> str:
+    """``visible``, with tabs and line breaks shown too: for output that promises one line per item."""
+    return _LINE_BREAKS.sub(_escaped, visible(value))
 
 
 def plain(value: object) -> Text:

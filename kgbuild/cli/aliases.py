@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from kgbuild.cli._common import app, console, plain, user_errors
 from kgbuild.cli._options import with_store_options
@@ -28,8 +29,8 @@ def aliases(
     with user_errors():
         if undo is not None:
             changed = undo_alias(config, undo)
-            console.print(f"split {plain(undo)} out of {plain(changed[0].canonical)} "
-                          f"({len(changed)} decision(s) undone)")
+            console.print(Text.assemble("split ", plain(undo), " out of ", plain(changed[0].canonical),
+                                        f" ({len(changed)} decision(s) undone)"), highlight=False)
             return
         if resolve:
             console.print(f"{len(resolve_store(config))} cross-document merge(s) made")
@@ -48,6 +49,6 @@ def alias_table(records: list[Alias]) -> Table:
         first = group[0]
         docs = sorted({r.doc_id for r in group if r.doc_id}) or ["all"]
         reason = first.reason + (" (undone)" if first.undone else "")
-        table.add_row(plain(key), plain(first.spelling), plain(first.canonical), first.type, reason,
+        table.add_row(plain(key), plain(first.spelling), plain(first.canonical), plain(first.type), plain(reason),
                       f"{max(r.score for r in group):.3f}", plain(", ".join(d[:16] for d in docs)))
     return table

@@ -11,7 +11,7 @@ from rich.progress import ProgressColumn, Task
 from rich.table import Table
 from rich.text import Text
 
-from kgbuild.cli._common import app, configure_logging, console, plain, progress_bar, user_errors, visible
+from kgbuild.cli._common import app, configure_logging, console, one_line, plain, progress_bar, user_errors
 from kgbuild.cli._options import DeviceOpt, with_store_options
 from kgbuild.config import PipelineConfig
 from kgbuild.graph.neo4j_values import safe_uri
@@ -96,5 +96,5 @@ def print_summary(summary: IngestSummary, config: PipelineConfig) -> None:
     console.print(table)
     for colour, kind, problems in (("yellow", "skipped", summary.skipped), ("red", "failed", summary.failed)):
         for problem in problems:
-            line = Text.assemble((kind, colour), " ", visible(f"{problem.path}: {problem.reason}"))
+            line = Text.assemble((kind, colour), " ", one_line(f"{problem.path}: {problem.reason}"))
             console.print(line, highlight=False, soft_wrap=True)

@@ -22,11 +22,31 @@ from kgbuild.types import Document
 log = logging.getLogger(__name__)
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def path_text(value: object) -> str:
+    """``value`` as valid Unicode: a file name's bytes that are not UTF-8 (kept by Python as surrogates,
+    which stores, JSON and terminals refuse) written ``\\xNN``. The same name gives the same text every run."""
+    return _SURROGATE.sub(_escaped_byte, str(value))
+
+
+def _escaped_byte(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
 @dataclass(frozen=True)
 class FileProblem:
+    """A file passed over, and why; path and reason are valid text (``path_text``), fit for any report."""
+
     path: str
     reason: str
     kind: str  # "skipped" (nothing to read) or "failed" (could not read)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", path_text(self.path))
+        object.__setattr__(self, "reason", path_text(self.reason))
 
 
 @dataclass(frozen=True)
@@ -82,7 +102,19 @@ def discover(root: Path, extensions: list[str], recursive: bool = True, follow_l
             elif path.suffix.lower() in wanted:
                 _consider(path, real_root, follow_links, found)
     found.files.sort()
+    _one_file_per_document_path(found)
     return found
+
+
+def _one_file_per_document_path(found: Discovery) -> None:
+    """Two names can escape to one stored path (a byte 0xff, and a literal backslash-x-f-f): the first in
+    order keeps it, the other is skipped, so that no two files ever share a document."""
+    owners: dict[str, Path] = {}
+    for path in found.files:
+        owner = owners.setdefault(document_path(path), path)
+        if owner is not path:
+            found.skipped.append(FileProblem(str(path), f"same stored name as {owner}", "skipped"))
+    found.files = list(owners.values())
 
 
 def _is_dir(path: Path) -> bool:
@@ -127,8 +159,9 @@ def _consider(path: Path, real_root: Path, follow_links: bool, found: Discovery)
 
 
 def document_path(path: Path) -> str:
-    """The path a document is recorded under: absolute, with a link named as itself, not as its target."""
-    return str(path.parent.resolve() / path.name) if path.is_symlink() else str(path.resolve())
+    """The path a document is recorded under: absolute, with a link named as itself, not as its target, and
+    valid text (``path_text``), so any file name can be stored and found again."""
+    return path_text(path.parent.resolve() / path.name if path.is_symlink() else path.resolve())
 
 
 def read_document(path: Path, max_bytes: int) -> ReadResult:

@@ -16,7 +16,7 @@ from string import Template
 
 import yaml
 
-from kgbuild.assets import resolve_asset
+from kgbuild.assets import read_yaml_mapping, resolve_asset
 from kgbuild.errors import PromptError
 from kgbuild.schema import RelationSchema
 from kgbuild.types import CandidatePair
@@ -37,12 +37,12 @@ class PromptTemplate:
         path = resolve_asset("prompt", spec)
         if not path.is_file():
             raise PromptError(f"prompt template file not found: {path}")
-        text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
+        parts = "needs 'static', 'example' and 'query' parts"
+        data = read_yaml_mapping(path, PromptError, f"a prompt template {parts}")
         try:
             template = cls(static=data["static"], example=data["example"], query=data["query"])
         except (KeyError, TypeError) as exc:
-            raise PromptError(f"prompt template {spec} needs 'static', 'example' and 'query' parts") from exc
+            raise PromptError(f"prompt template {spec} {parts}") from exc
         template.render_static_check()
         return template
 

@@ -31,21 +31,24 @@ HNSW_NEIGHBOURS, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 64
 
 
 def read_bank(path: Path) -> list[CandidatePair]:
+    """Every labelled example of a JSONL bank; anything else in it (binary, not examples) is a ``BankError``."""
     if not path.is_file():
         raise BankError(f"example bank not found: {path}")
-    examples: list[CandidatePair] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                example = CandidatePair.from_json(json.loads(line))
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise BankError(f"{path}:{number}: not a labelled example ({exc})") from exc
-            if example.label is None:
-                raise BankError(f"{path}:{number}: example has no label")
-            examples.append(example)
-    return examples
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return [_bank_example(path, number, line) for number, line in enumerate(handle, 1) if line.strip()]
+    except UnicodeDecodeError as exc:
+        raise BankError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); a bank is JSON lines") from None
+
+
+def _bank_example(path: Path, number: int, line: str) -> CandidatePair:
+    try:
+        example = CandidatePair.from_json(json.loads(line))
+    except (ValueError, KeyError, TypeError) as exc:  # ValueError: not JSON, or a field that is no number
+        raise BankError(f"{path}:{number}: not a labelled example ({exc})") from exc
+    if example.label is None:
+        raise BankError(f"{path}:{number}: example has no label")
+    return example
 
 
 def write_bank(path: Path, examples: Sequence[CandidatePair]) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -235,13 +235,48 @@ def make_executor(config: PipelineConfig, schema: RelationSchema, extractor: Rel
 
 def ingest_folder(config: PipelineConfig, folder: Path, hooks: IngestHooks | None = None, *,
                   keep_missing: bool = False) -> IngestSummary:
-    """``kgbuild ingest``: the folder into the configured store, which is closed afterwards."""
+    """``kgbuild ingest``: the folder into the configured store, which is closed afterwards. A store the run
+    created is removed again when the run fails before writing any document (a bad bank or adapter)."""
     if not folder.exists() and not folder.is_symlink():
         raise InputError(f"input folder not found: {folder}")
     ingestor = Ingestor(config)  # loads the schema before any store is touched
+    created = _new_embedded_store(config)
     store = open_store(config.store)
+    discard: Path | None = None
     try:
         return ingestor.ingest(folder, store, hooks, keep_missing=keep_missing)
+    except BaseException:
+        if created is not None and _holds_no_document(store):
+            discard = created
+        raise
     finally:
         store.close()
         ingestor.close()
+        if discard is not None:
+            _remove_embedded_store(discard)
+
+
+def _new_embedded_store(config: PipelineConfig) -> Path | None:
+    """The embedded store this run is about to create (None: it exists already, or the store is Neo4j)."""
+    if config.store.kind != "embedded":
+        return None
+    path = Path(config.store.path).expanduser()
+    return None if path.exists() or path.is_symlink() else path
+
+
+def _holds_no_document(store: GraphStore) -> bool:
+    """Whether a failed run wrote nothing worth keeping (a store that cannot even say so is kept)."""
+    try:
+        return not store.documents()
+    except Exception:
+        log.debug("cannot list the documents of a failed run's store", exc_info=True)
+        return False
+
+
+def _remove_embedded_store(path: Path) -> None:
+    """Take back the empty store a failed run created (its file and write-ahead log), so that a bad bank or
+    adapter leaves nothing behind that later looks like a graph."""
+    for file in (path, path.with_name(path.name + ".wal")):
+        if file.is_file() and not file.is_symlink():
+            with suppress(OSError):  # the run's own error is the one to report
+                file.unlink()
