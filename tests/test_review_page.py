@@ -87,7 +87,7 @@ def browser(tmp_path: Path) -> Iterator[Any]:
 
 def test_a_correction_in_the_browser_changes_the_graph_and_the_bank(served: dict[str, Any], browser: Any) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     browser.get(f"{served['url']}/?token={TOKEN}")
     rows = browser.find_elements(By.CSS_SELECTOR, "tbody tr")
@@ -97,7 +97,8 @@ def test_a_correction_in_the_browser_changes_the_graph_and_the_bank(served: dict
     assert first.find_element(By.CSS_SELECTOR, "mark.tail").text == "Madrid"
     Select(first.find_element(By.NAME, "label")).select_by_value("lives_in")
     first.find_element(By.CSS_SELECTOR, "button[value=relabel]").click()
-    assert "works_for → lives_in" in browser.find_element(By.ID, "message").text
+    message = WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.ID, "message"))  # after the redirect
+    assert "works_for → lives_in" in message[0].text
 
     rows = served["store"].query("MATCH (h:Entity)-[r]->(t:Entity) WHERE h.name = 'Maria Delgado' "
                                  "RETURN label(r), r.evidence").rows

@@ -57,7 +57,7 @@ def evaluate(
     console.print(report.summary_table)
     if out is not None:
         console.print(f"report written to {out}", soft_wrap=True)
-    console.print(report.headline, highlight=False)
+    console.print(report.headline, highlight=False, soft_wrap=True)
 
 
 def evaluate_docs(config: PipelineConfig, data: Path | None, out: Path | None) -> None:
@@ -75,7 +75,7 @@ def evaluate_docs(config: PipelineConfig, data: Path | None, out: Path | None) -
     console.print(f"errors: {stages['entities']} from entities, {stages['labelling']} from labelling")
     if out is not None:
         console.print(f"report written to {out}", soft_wrap=True)
-    console.print(report.headline, highlight=False)
+    console.print(report.headline, highlight=False, soft_wrap=True)
 
 
 def evaluate_aliases(config: PipelineConfig, data: Path | None, out: Path | None) -> None:
@@ -93,4 +93,4 @@ def evaluate_aliases(config: PipelineConfig, data: Path | None, out: Path | None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "aliases.json").write_text(json.dumps(report.metrics, indent=2, ensure_ascii=False), encoding="utf-8")
-    console.print(report.headline, highlight=False)
+    console.print(report.headline, highlight=False, soft_wrap=True)

@@ -145,7 +145,7 @@ class Neo4jStore(BaseGraphStore):
         yield from self._triples_from_rows((r["hn"], r["ht"], r["rel"], r["tn"], r["tt"], r["evidence"])
                                            for r in rows)
 
-    def _run_query(self, cypher: str, params: dict[str, Any], write: bool, timeout: float | None) -> QueryResult:
+    def _run_query(self, cypher: str, params: dict[str, Any], write: bool, timeout: float | None = None) -> QueryResult:
         """A READ transaction unless ``write`` (the server refuses writes, write procedures included), in which
         the server's planner must first see a plain read (:mod:`read_plans`); ``timeout`` is its time limit."""
         from neo4j import unit_of_work
