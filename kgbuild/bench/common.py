@@ -23,9 +23,11 @@ PACKAGES = ("torch", "transformers", "peft", "sentence-transformers", "faiss-cpu
 
 
 def machine() -> dict[str, Any]:
-    """Where a figure was measured: processor, cores, threads and package versions."""
+    """Where a figure was measured: processor, its kind and flags (and what torch, oneDNN and MKL use of
+    them), cores, threads and package versions."""
     import torch
 
+    from kgbuild.relations.cpu_kind import describe_cpu
     from kgbuild.relations.device import cpu_name
 
     cpu = cpu_name()
@@ -35,7 +37,8 @@ def machine() -> dict[str, Any]:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = None
-    return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+    return {"cpu": cpu, **{f"cpu_{k}": v for k, v in describe_cpu().items()}, "cores": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
             "python": platform.python_version(), "platform": platform.platform(), "versions": versions,
             "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
 
@@ -57,9 +60,11 @@ def report(name: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], pay
     """Print the table, add the machine to ``payload`` and write it as JSON (default ``runs/bench/NAME.json``)."""
     table = Table(*columns, title=name)
     for row in rows:
-        table.add_row(*[f"{v:.3g}" if isinstance(v, float) else str(v) for v in row])
+        table.add_row(*["–" if v is None else f"{v:.3g}" if isinstance(v, float) else str(v) for v in row])
     Console().print(table)
     payload = {"benchmark": name, "machine": machine(), **payload}
+    Console().print(f"measured on {payload['machine']['cpu']} ({payload['machine']['cpu_kind']}), "
+                    f"{payload['machine']['torch_threads']} torch threads", highlight=False)
     target = out or Path("runs") / "bench" / f"{name}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str), encoding="utf-8")

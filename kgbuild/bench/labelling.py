@@ -33,7 +33,7 @@ from kgbuild.bench.common import report, timed_median
 from kgbuild.config import PipelineConfig, load_pipeline
 from kgbuild.datasets.registry import load_dataset
 from kgbuild.datasets.splits import load_training_data
-from kgbuild.relations.device import to_device
+from kgbuild.relations.device import number_format, to_device
 from kgbuild.relations.extractor import RelationExtractor
 from kgbuild.relations.scorer import LabelScorer
 from kgbuild.types import CandidatePair
@@ -44,14 +44,13 @@ PIPELINES = {"docs": "default", "semeval": "semeval-rag-lora", "conll04": "conll
 
 def docs_pairs(config: PipelineConfig, folder: Path = REPO / "examples" / "docs") -> list[CandidatePair]:
     from kgbuild.entities.pairing import candidate_pairs
-    from kgbuild.entities.spacy_ner import SentenceAnnotator, load_spacy
+    from kgbuild.entities.spacy_ner import annotator_for
     from kgbuild.read import discover, read_document
 
     entities, schema = config.entities, config.load_schema()
     documents = [read_document(p, config.reader.max_bytes).document
                  for p in discover(folder, config.reader.extensions, True).files]
-    annotator = SentenceAnnotator(load_spacy(entities.spacy_model), entities.max_sentence_chars,
-                                  entities.batch_size, entities.segment_chars)
+    annotator = annotator_for(entities)
     return [pair for _, sentences in annotator.annotate(d for d in documents if d is not None)
             for pair in candidate_pairs(sentences, schema)]
 
@@ -144,8 +143,10 @@ def other_scoring(extractor: RelationExtractor, score: str) -> RelationExtractor
 
 
 def measure(name: str, limit: int, repeats: int, generate: int, device: str | None,
-            compare_score: str | None) -> dict[str, Any]:
+            compare_score: str | None, dtype: str | None = None) -> dict[str, Any]:
     config = load_pipeline(REPO / "pipelines" / f"{PIPELINES[name]}.yaml").with_overrides(device=device)
+    if dtype is not None:
+        config = config.model_copy(update={"generator": config.generator.model_copy(update={"dtype": dtype})})
     pairs = pair_set(name, config, limit)
     extractor = RelationExtractor.from_config(config.without_corrections())
     compared: dict[str, Any] = {}
@@ -163,9 +164,13 @@ def measure(name: str, limit: int, repeats: int, generate: int, device: str | No
     old_seconds, old_runs, _ = timed_median(lambda: per_pair_layout(extractor, pairs), repeats)
     old_tokens_per_pair = scorer.tokens_fed / len(pairs) / len(old_runs)
     limit_seconds = forward_limit(extractor, pairs)
-    subset = pairs[:generate]
-    generate_seconds, _, _ = timed_median(lambda: generate_labels(extractor, subset), 1)
     rate = len(pairs) / seconds
+    subset = pairs[:generate]
+    generated: dict[str, Any] = {"generate_pairs": 0, "generate_pairs_per_s": None, "speedup_vs_generate": None}
+    if subset:  # --generate 0 leaves the (slow) generate() reference out
+        generate_seconds, _, _ = timed_median(lambda: generate_labels(extractor, subset), 1)
+        generated = {"generate_pairs": len(subset), "generate_pairs_per_s": len(subset) / generate_seconds,
+                     "speedup_vs_generate": rate / (len(subset) / generate_seconds)}
     return {
         "set": name, "pipeline": PIPELINES[name], "pairs": len(pairs),
         "sentences": len({(p.doc_id, p.sentence_index, p.text) for p in pairs}),
@@ -174,9 +179,9 @@ def measure(name: str, limit: int, repeats: int, generate: int, device: str | No
         "per_pair_layout_tokens_per_pair": old_tokens_per_pair,
         "speedup_vs_per_pair_layout": old_seconds / seconds,
         "forward_limit_s": limit_seconds, "limit_fraction": limit_seconds / seconds,
-        "generate_pairs": len(subset), "generate_pairs_per_s": len(subset) / generate_seconds,
-        "speedup_vs_generate": rate / (len(subset) / generate_seconds),
-        "dtype": config.generator.dtype, "pairs_per_pass": config.generator.batch_size,
+        **generated,
+        "dtype": config.generator.dtype, "number_format": number_format(config.generator.dtype, str(scorer.device)),
+        "pairs_per_pass": config.generator.batch_size,
         "score": config.generator.score, "device": str(scorer.device), **compared,
     }
 
@@ -188,19 +193,21 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--generate", type=int, default=20, help="pairs decoded with generate()")
     parser.add_argument("--device", default=None, help="auto, cpu, cuda or cuda:N (default: the pipeline's)")
+    parser.add_argument("--dtype", default=None, help="auto, float32, bfloat16... (default: the pipeline's)")
     parser.add_argument("--compare-score", choices=["sum", "stepwise"], default=None,
                         help="also time the other label scoring, with the same model in the same run")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
-    results = [measure(name, args.limit, args.repeats, args.generate, args.device, args.compare_score)
+    results = [measure(name, args.limit, args.repeats, args.generate, args.device, args.compare_score, args.dtype)
                for name in args.sets.split(",")]
-    rows = [[r["set"], r["score"], r["pairs"], r["sentences"], r["pairs_per_s"], r["tokens_per_pair"],
+    rows = [[r["set"], r["number_format"], r["score"], r["pairs"], r["sentences"], r["pairs_per_s"],
+             r["tokens_per_pair"],
              r["per_pair_layout_pairs_per_s"], r["per_pair_layout_tokens_per_pair"], r["speedup_vs_per_pair_layout"],
              r["limit_fraction"], r["generate_pairs_per_s"], r["speedup_vs_generate"],
              *([r["compared_score"], r["compared_pairs_per_s"], r["compared_tokens_per_pair"]]
                if args.compare_score else [])] for r in results]
     compare_columns = ["other scoring", "its pairs/s", "its tokens/pair"] if args.compare_score else []
-    return report("labelling", ["set", "scoring", "pairs", "sentences", "pairs/s", "tokens/pair",
+    return report("labelling", ["set", "format", "scoring", "pairs", "sentences", "pairs/s", "tokens/pair",
                                 "per-pair layout pairs/s", "its tokens/pair", "speedup", "limit fraction",
                                 "generate() pairs/s", "vs generate()", *compare_columns], rows,
                   {"sets": results, "repeats": args.repeats}, args.out)

@@ -71,8 +71,14 @@ def evaluate_docs(config: PipelineConfig, data: Path | None, out: Path | None) -
     for label, v in report.metrics["per_relation"].items():
         table.add_row(label, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", str(v["support"]))
     console.print(table)
-    stages = report.metrics["errors_by_stage"]
-    console.print(f"errors: {stages['entities']} from entities, {stages['labelling']} from labelling")
+    lost = Table("first stage that lost it", "missed gold triples", title="docs: missed triples by stage")
+    for stage, count in report.metrics["missed_by_stage"].items():
+        lost.add_row(stage, str(count))
+    console.print(lost)
+    stages, m = report.metrics["errors_by_stage"], report.metrics
+    console.print(f"errors: {stages['entities']} from entities, {stages['labelling']} from labelling; "
+                  f"{m['candidate_pairs']} candidate pairs ({m['pairs_per_document']:.1f} per document), "
+                  f"{m['seconds_per_document']:.2f} s per document (spaCy and labelling)", soft_wrap=True)
     if out is not None:
         console.print(f"report written to {out}", soft_wrap=True)
     console.print(report.headline, highlight=False, soft_wrap=True)

@@ -91,6 +91,7 @@ def print_summary(summary: IngestSummary, config: PipelineConfig) -> None:
     ]:
         table.add_row(name, str(value))
     table.add_row("pairs/s (labelling)", f"{summary.pairs_per_second:.2f}")
+    table.add_row("number format", summary.number_format)
     for stage, seconds in summary.stage_seconds.items():
         table.add_row(f"time: {stage}", f"{seconds:.2f} s")
     console.print(table)

@@ -7,6 +7,8 @@ import importlib.util
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from kgbuild.config import EntitiesConfig
+from kgbuild.entities.type_vote import vote_types
 from kgbuild.errors import EntityModelError
 from kgbuild.types import Document, Mention, Sentence
 
@@ -54,12 +56,19 @@ def segments(text: str, limit: int) -> Iterator[tuple[int, str]]:
         start = end
 
 
+def annotator_for(entities: EntitiesConfig, nlp: Any | None = None) -> SentenceAnnotator:
+    """The pipeline's ``entities`` settings as an annotator (``nlp``: an already loaded spaCy model)."""
+    return SentenceAnnotator(nlp if nlp is not None else load_spacy(entities.spacy_model), entities.max_sentence_chars,
+                             entities.batch_size, entities.segment_chars, entities.type_vote)
+
+
 class SentenceAnnotator:
     """Turns documents into sentences whose mentions carry sentence-relative offsets."""
 
     def __init__(self, nlp: Any, max_sentence_chars: int = 1000, batch_size: int = 32,
-                 segment_chars: int = 100_000) -> None:
+                 segment_chars: int = 100_000, type_vote: bool = True) -> None:
         self.nlp = nlp
+        self.type_vote = type_vote  # one type per name in a document (:mod:`type_vote`); off only to measure it
         self.max_sentence_chars = max_sentence_chars
         self.batch_size = batch_size
         self.segment_chars = segment_chars
@@ -72,7 +81,8 @@ class SentenceAnnotator:
         for document, offset, _ in pieces:
             by_doc[id(document)].append((offset, next(parsed)))
         for document in docs:
-            yield document, list(self._sentences(document, by_doc[id(document)]))
+            sentences = list(self._sentences(document, by_doc[id(document)]))
+            yield document, vote_types(sentences) if self.type_vote else sentences
 
     def _sentences(self, document: Document, parsed: list[tuple[int, Any]]) -> Iterator[Sentence]:
         index = 0

@@ -5,6 +5,7 @@ name through the gold aliases, case-insensitively and without a leading article.
 blamed on **entities** when spaCy's output made the right answer impossible or the wrong one
 possible (an entity missed or mistyped, so the pair was never a candidate for the gold label, or a
 predicted triple joins a name that is no gold entity of that type), and on **labelling** otherwise.
+A missed triple also names the first stage that lost it (:mod:`kgbuild.evaluation.miss_stages`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kgbuild.datasets.docs_gold import GoldDocument
+from kgbuild.evaluation.miss_stages import ENTITY_STAGES, MISS_STAGES, miss_stage
 from kgbuild.schema import RelationSchema
-from kgbuild.types import CandidatePair, LabelledPair
+from kgbuild.types import CandidatePair, LabelledPair, Sentence
 
 Key = tuple[str, str, str, str]  # document path, head, relation, tail (canonical names)
 
@@ -27,6 +29,7 @@ class DocumentOutput:
     gold: GoldDocument
     candidates: list[CandidatePair]
     labelled: list[LabelledPair]
+    sentences: list[Sentence]
 
 
 @dataclass
@@ -50,10 +53,6 @@ def score_documents(outputs: Sequence[DocumentOutput], schema: RelationSchema) -
     for output in outputs:
         doc = output.gold
         gold = {(doc.path, doc.canonical(h), r, doc.canonical(t)) for h, r, t in doc.triples}
-        types: dict[tuple[str, str], set[tuple[str, str]]] = {}
-        for pair in output.candidates:
-            names = (doc.canonical(pair.head.text), doc.canonical(pair.tail.text))
-            types.setdefault(names, set()).add((pair.head.type, pair.tail.type))
         found: dict[Key, tuple[str, str]] = {}
         for item in output.labelled:
             if item.label != schema.no_relation:
@@ -61,8 +60,9 @@ def score_documents(outputs: Sequence[DocumentOutput], schema: RelationSchema) -
                 found.setdefault(key, (item.pair.head.type, item.pair.tail.type))
         for key in sorted(gold - found.keys()):
             _, head, relation, tail = key
-            possible = any(relation in schema.allowed_labels(*t) for t in types.get((head, tail), ()))
-            errors.missed.append(_error(key, "labelling" if possible else "entities"))
+            lost_at = miss_stage(doc, head, relation, tail, output.sentences, output.labelled, schema)
+            errors.missed.append({**_error(key, "entities" if lost_at in ENTITY_STAGES else "labelling"),
+                                  "lost_at": lost_at})
         for key in sorted(found.keys() - gold):
             _, head, relation, tail = key
             right_types = (doc.gold_type(head), doc.gold_type(tail)) == found[key]
@@ -81,6 +81,7 @@ def score_documents(outputs: Sequence[DocumentOutput], schema: RelationSchema) -
         "gold": len(gold_keys), "predicted": len(predicted), "true_positives": tp,
         "documents": len(outputs), "per_relation": per_relation,
         "errors_by_stage": {stage: blamed.count(stage) for stage in ("entities", "labelling")},
+        "missed_by_stage": {stage: sum(e["lost_at"] == stage for e in errors.missed) for stage in MISS_STAGES},
         "entity_error_share": blamed.count("entities") / len(blamed) if blamed else 0.0,
         "missed": errors.missed, "spurious": errors.spurious,
     }

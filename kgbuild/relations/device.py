@@ -18,6 +18,7 @@ import torch
 
 from kgbuild.config import DEVICE_PATTERN
 from kgbuild.errors import ConfigError
+from kgbuild.relations.cpu_kind import cpu_kind
 
 T = TypeVar("T")
 
@@ -38,27 +39,27 @@ def resolve_device(spec: str = "auto") -> torch.device:
     return device
 
 
-def cpu_has_bf16() -> bool:
-    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX); elsewhere it is emulated and slow."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8")
-    except OSError:
-        return False
-    return " avx512_bf16" in flags or " amx_bf16" in flags
-
-
 def resolve_dtype(dtype: str, device: torch.device | None = None) -> torch.dtype:
-    """Inference weights. ``auto``: bfloat16 on a GPU that has it (else float16), bfloat16 on a CPU with
-    native bfloat16, else float32.
+    """Inference weights. ``auto``: bfloat16 on a GPU that has it (else float16); float32 on every CPU.
 
-    On this project's CPU (AVX512-BF16) bfloat16 labels about 2x faster than float32 with dev quality
-    within 0.2 points (docs/PERFORMANCE.md)."""
+    On a CPU, float32 is the one format whose labels do not depend on the thread count, the executor or
+    the CPU kind: measured on the docs pairs, bfloat16 (oneDNN, AVX512-BF16/AMX) moved confidences by
+    up to 0.05 and flipped labels between 1 and 2 threads, float32 by under 1e-5 (docs/PERFORMANCE.md,
+    "Determinism"). ``bfloat16`` stays available, about 2x faster where it is native (see
+    :func:`cpu_kind.native_bf16`), for users who accept that."""
     if dtype != "auto":
         return getattr(torch, dtype)
     device = device or resolve_device("auto")
     if device.type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.bfloat16 if cpu_has_bf16() else torch.float32
+    return torch.float32
+
+
+def number_format(dtype: str, device: str) -> str:
+    """What the relation model computes in, for the ingest summary: ``bfloat16 on cpu (AVX512-BF16)``."""
+    target = resolve_device(device)
+    chosen = str(resolve_dtype(dtype, target)).removeprefix("torch.")
+    return f"{chosen} on {target} ({cpu_kind() if target.type == 'cpu' else torch.cuda.get_device_name(target)})"
 
 
 def to_device(value: T, device: torch.device) -> T:

@@ -26,6 +26,7 @@ import torch
 
 from kgbuild.errors import ModelLoadError
 from kgbuild.relations.device import resolve_device, resolve_dtype
+from kgbuild.relations.preparation import preparing
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,11 @@ def converted_gguf_dir(name: str) -> Path:
     target = cache_dir() / "models" / f"{name}-transformers-{transformers.__version__}"
     if (target / "config.json").exists():
         return target
+    with preparing():
+        return _convert_gguf(name, target)
+
+
+def _convert_gguf(name: str, target: Path) -> Path:
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     folder, filename = _gguf_source(name)

@@ -20,6 +20,7 @@ import numpy as np
 
 from kgbuild.errors import BankError
 from kgbuild.relations.models import cache_dir, resolve_encoder
+from kgbuild.relations.preparation import preparing
 from kgbuild.types import CandidatePair
 
 log = logging.getLogger(__name__)
@@ -171,6 +172,12 @@ def load_or_build_index(bank: Path, examples: Sequence[CandidatePair], encoder: 
             meta = {}
         if meta.get("bank_sha256") == digest and meta.get("encoder") == encoder.spec:
             return faiss.read_index(str(path))
+    with preparing():
+        return _build_and_cache_index(bank, examples, encoder, path, digest)
+
+
+def _build_and_cache_index(bank: Path, examples: Sequence[CandidatePair], encoder: SentenceEncoder, path: Path,
+                           digest: str) -> Any:
     log.info("building FAISS index for %s (%d examples) in %s", bank, len(examples), path)
     texts = [e.text for e in examples]
     unique = list(dict.fromkeys(texts))  # banks hold one line per pair: encode each sentence once

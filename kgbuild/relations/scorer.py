@@ -39,6 +39,10 @@ from kgbuild.relations.models import LoadedModel
 from kgbuild.relations.prompt import PairPrompt
 
 SHAPE_BUCKET = 16  # forward-pass lengths are padded to a multiple of this
+# Probabilities and confidences leave the scorer rounded to this many digits. Thread counts and CPU kinds
+# (AVX2, AVX512) move float32 scores by up to ~1e-5 (docs/PERFORMANCE.md, "Determinism"), so the graph
+# is the same on each; only a value within that distance of a rounding step can still differ.
+CONFIDENCE_DIGITS = 3
 
 
 def _bucketed(length: int) -> int:
@@ -62,7 +66,7 @@ class LabelScores:
 
     best: list[int]
     confidence: list[float]
-    probabilities: torch.Tensor  # [batch, labels]
+    probabilities: torch.Tensor  # [batch, labels], float64, rounded to CONFIDENCE_DIGITS
 
 
 class LabelScorer:
@@ -119,7 +123,8 @@ class LabelScorer:
         return self._decide(self._log_scores(sentence, pairs), permitted_labels)
 
     def _decide(self, logp: torch.Tensor, permitted_labels: Sequence[Sequence[int]] | None) -> LabelScores:
-        """Labels outside a row's ``permitted_labels`` get probability 0; confidence is the softmax maximum."""
+        """Labels outside a row's ``permitted_labels`` get probability 0; confidence is the softmax maximum.
+        Probabilities leave rounded to :data:`CONFIDENCE_DIGITS`, the label decided on the rounded values."""
         if self.mean:
             logp = logp / self.lengths
         if permitted_labels is not None:
@@ -127,9 +132,10 @@ class LabelScorer:
             for row, indexes in enumerate(permitted_labels):
                 mask[row, list(indexes)] = 0.0
             logp = logp + mask
-        probabilities = torch.softmax(logp, dim=-1)
-        confidence, best = probabilities.max(dim=-1)
-        return LabelScores(best.tolist(), confidence.tolist(), probabilities)
+        probabilities = torch.round(torch.softmax(logp.double(), dim=-1), decimals=CONFIDENCE_DIGITS)
+        rows = probabilities.tolist()
+        best = [max(range(len(row)), key=row.__getitem__) for row in rows]  # a tie: the label listed first
+        return LabelScores(best, [row[i] for row, i in zip(rows, best, strict=True)], probabilities)
 
     @torch.no_grad()
     def _log_scores(self, sentence: str, pairs: Sequence[str]) -> torch.Tensor:

@@ -8,6 +8,7 @@ built from a folder says what the folder says.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,12 +16,12 @@ from typing import Any, ClassVar
 from kgbuild.config import PipelineConfig
 from kgbuild.datasets.docs_gold import GoldDocument, GoldSet, load_gold
 from kgbuild.entities.pairing import candidate_pairs
-from kgbuild.entities.spacy_ner import SentenceAnnotator, load_spacy
+from kgbuild.entities.spacy_ner import SentenceAnnotator, annotator_for
 from kgbuild.errors import DatasetError
 from kgbuild.evaluation.triples import DocumentOutput, score_documents
 from kgbuild.read.reader import read_document
 from kgbuild.relations.extractor import RelationExtractor
-from kgbuild.types import CandidatePair, Document
+from kgbuild.types import CandidatePair, Document, Sentence
 
 DOCS_DATASET = "docs"
 
@@ -42,16 +43,25 @@ def evaluate_documents(config: PipelineConfig, data: Path, out: Path | None = No
     documents = read_gold_documents(config, load_gold(data, schema))  # checked before a model loads
     annotator = gold_annotator(config, nlp)
     candidates: list[list[CandidatePair]] = []
+    annotated: list[list[Sentence]] = []
+    started = time.perf_counter()
     for _, sentences in annotator.annotate(document for _, document in documents):
-        candidates.append(list(candidate_pairs(sentences, schema)))
+        annotated.append(list(sentences))
+        candidates.append(list(candidate_pairs(annotated[-1], schema)))
+    annotate_seconds = time.perf_counter() - started
     extractor = extractor or RelationExtractor.from_config(config.without_corrections())
+    started = time.perf_counter()
     labelled = extractor.label([pair for pairs in candidates for pair in pairs])
+    label_seconds = time.perf_counter() - started
     outputs, start = [], 0
-    for (entry, _), pairs in zip(documents, candidates, strict=True):
-        outputs.append(DocumentOutput(entry, pairs, labelled[start:start + len(pairs)]))
+    for (entry, _), pairs, sentences in zip(documents, candidates, annotated, strict=True):
+        outputs.append(DocumentOutput(entry, pairs, labelled[start:start + len(pairs)], sentences))
         start += len(pairs)
     metrics = score_documents(outputs, schema)
     metrics["model"] = extractor.model_id
+    metrics["candidate_pairs"] = len(labelled)  # the cost of pairing choices (type vote, type map)
+    metrics["pairs_per_document"] = len(labelled) / len(documents) if documents else 0.0
+    metrics["seconds_per_document"] = (annotate_seconds + label_seconds) / len(documents) if documents else 0.0
     report = DocsReport(metrics)
     if out is not None:
         write_docs_report(out, report)
@@ -71,9 +81,7 @@ def read_gold_documents(config: PipelineConfig, gold: GoldSet) -> list[tuple[Gol
 
 
 def gold_annotator(config: PipelineConfig, nlp: Any | None = None) -> SentenceAnnotator:
-    entities = config.entities
-    return SentenceAnnotator(nlp or load_spacy(entities.spacy_model), entities.max_sentence_chars,
-                             entities.batch_size, entities.segment_chars)
+    return annotator_for(config.entities, nlp)
 
 
 def write_docs_report(out: Path, report: DocsReport) -> None:
@@ -86,5 +94,8 @@ def write_docs_report(out: Path, report: DocsReport) -> None:
               for label, v in m["per_relation"].items()]
     for title, rows in (("Missed (false negatives)", m["missed"]), ("Spurious (false positives)", m["spurious"])):
         lines += ["", f"## {title}", "", "| document | head | relation | tail | blamed on |", "|---|---|---|---|---|"]
-        lines += [f"| {e['document']} | {e['head']} | {e['relation']} | {e['tail']} | {e['stage']} |" for e in rows]
+        lines += [f"| {e['document']} | {e['head']} | {e['relation']} | {e['tail']} | "
+                  f"{e['stage']}{': ' + e['lost_at'] if 'lost_at' in e else ''} |" for e in rows]
+    lines += ["", "## Missed gold triples by the first stage that lost them", "", "| stage | missed |", "|---|---|"]
+    lines += [f"| {stage} | {count} |" for stage, count in m["missed_by_stage"].items()]
     (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kgbuild.config import PipelineConfig
-from kgbuild.entities.spacy_ner import SentenceAnnotator, load_spacy
+from kgbuild.entities.spacy_ner import SentenceAnnotator, annotator_for, load_spacy
 from kgbuild.errors import InputError
 from kgbuild.graph import open_store
 from kgbuild.graph.store import GraphStore
 from kgbuild.read import FileProblem, discover
 from kgbuild.read.reader import document_path
+from kgbuild.relations.device import number_format
 from kgbuild.relations.extractor import RelationExtractor
 from kgbuild.schema import RelationSchema
 from kgbuild.workflows.document_stages import (
@@ -34,6 +35,7 @@ from kgbuild.workflows.document_stages import (
     StageClock,
     WorkItem,
     label_documents,
+    loading_models,
     read_and_annotate,
 )
 from kgbuild.workflows.folder_sync import FolderState
@@ -74,6 +76,7 @@ class IngestSummary:
     pairs: int = 0
     triples: int = 0
     merged: int = 0  # cross-document entity merges made at the end of the run
+    number_format: str = ""  # what the relation model computes in, on which CPU kind or GPU
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -83,7 +86,8 @@ class IngestSummary:
             "pairs", "triples", "merged")}
         problems = {kind: [{"path": p.path, "reason": p.reason} for p in items]
                     for kind, items in (("skipped", self.skipped), ("failed", self.failed))}
-        return {**counts, **problems, "stage_seconds": self.stage_seconds, "pairs_per_second": self.pairs_per_second}
+        return {**counts, **problems, "stage_seconds": self.stage_seconds, "pairs_per_second": self.pairs_per_second,
+                "number_format": self.number_format}
 
     @property
     def pairs_per_second(self) -> float:
@@ -92,6 +96,9 @@ class IngestSummary:
 
     def timed(self, stage: str) -> AbstractContextManager[None]:
         return StageClock(self.stage_seconds).timed(stage)
+
+    def add(self, stage: str, seconds: float) -> None:
+        StageClock(self.stage_seconds).add(stage, seconds)
 
 
 class LocalExecutor:
@@ -114,14 +121,13 @@ class LocalExecutor:
 
     def _annotator(self, clock: Clock) -> SentenceAnnotator:
         if self._nlp is None:
-            with clock.timed("load models"):
+            with loading_models(clock):
                 self._nlp = load_spacy(self.config.entities.spacy_model)
-        entities = self.config.entities
-        return SentenceAnnotator(self._nlp, entities.max_sentence_chars, entities.batch_size, entities.segment_chars)
+        return annotator_for(self.config.entities, self._nlp)
 
     def _extractor_for(self, clock: Clock) -> RelationExtractor:
         if self._extractor is None:
-            with clock.timed("load models"):
+            with loading_models(clock):
                 self._extractor = RelationExtractor.from_config(self.config)
         return self._extractor
 
@@ -144,7 +150,7 @@ class Ingestor:
         """Make the graph reflect ``root`` (see :mod:`kgbuild.workflows.folder_sync`); each document is written
         in its own transaction, so a rerun after a crash completes the graph."""
         hooks = hooks or IngestHooks()
-        summary = IngestSummary()
+        summary = IngestSummary(number_format=number_format(self.config.generator.dtype, self.config.generator.device))
         if not root.exists() and not root.is_symlink():
             raise InputError(f"input folder not found: {root}")
         store.ensure_schema(self.schema)

@@ -23,7 +23,7 @@ from dataclasses import asdict
 from typing import Any
 
 from kgbuild.config import PipelineConfig
-from kgbuild.entities.spacy_ner import SentenceAnnotator, load_spacy
+from kgbuild.entities.spacy_ner import SentenceAnnotator, annotator_for
 from kgbuild.errors import ConfigError
 from kgbuild.graph.store import DocumentRecord
 from kgbuild.relations.extractor import RelationExtractor
@@ -53,9 +53,8 @@ def annotate_batch(batch: dict[str, Any], config: PipelineConfig) -> dict[str, A
     annotator = _ANNOTATORS.get(entities.spacy_model)
     clock = stages.StageClock()
     if annotator is None:
-        with clock.timed("load models"):
-            annotator = SentenceAnnotator(load_spacy(entities.spacy_model), entities.max_sentence_chars,
-                                          entities.batch_size, entities.segment_chars)
+        with stages.loading_models(clock):
+            annotator = annotator_for(entities)
         _ANNOTATORS[entities.spacy_model] = annotator
     previous = zip(batch["previous_id"], batch["previous_path"], batch["previous_hash"], strict=True)
     items = [stages.WorkItem(str(path), DocumentRecord(str(i), str(p), str(h)) if i else None)
@@ -70,7 +69,7 @@ class Labeller:
 
     def __init__(self, config: PipelineConfig) -> None:
         self.clock = stages.StageClock()
-        with self.clock.timed("load models"):
+        with stages.loading_models(self.clock):
             self.extractor = RelationExtractor.from_config(config)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
