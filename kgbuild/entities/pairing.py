@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from kgbuild.entities.values import date_like
 from kgbuild.schema import RelationSchema
-from kgbuild.types import CandidatePair, Sentence, normalise_name
+from kgbuild.types import CandidatePair, Mention, Sentence, normalise_name
 
 
 def candidate_pairs(sentences: Iterable[Sentence], schema: RelationSchema) -> Iterator[CandidatePair]:
@@ -15,7 +16,7 @@ def candidate_pairs(sentences: Iterable[Sentence], schema: RelationSchema) -> It
             for tail in mentions:
                 if head is tail or normalise_name(head.text) == normalise_name(tail.text):
                     continue
-                if not schema.allows(head.type, tail.type):
+                if not schema.allows(head.type, tail.type) or not (_fits(head) and _fits(tail)):
                     continue
                 yield CandidatePair(
                     text=sentence.text,
@@ -25,3 +26,8 @@ def candidate_pairs(sentences: Iterable[Sentence], schema: RelationSchema) -> It
                     sentence_index=sentence.index,
                     sentence_start=sentence.start,
                 )
+
+
+def _fits(mention: Mention) -> bool:
+    """A DATE mention fills a date slot only when it is a calendar date or year, not an age or a duration."""
+    return mention.type != "DATE" or date_like(mention.text)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from kgbuild.config import EntitiesConfig
+from kgbuild.entities.layout import layout_segments
 from kgbuild.entities.type_vote import vote_types
 from kgbuild.errors import EntityModelError
 from kgbuild.types import Document, Mention, Sentence
@@ -94,12 +96,22 @@ class SentenceAnnotator:
             lead = len(text) - len(text.lstrip())
             start = offset + sent.start_char + lead
             stripped_text = text[lead:lead + len(stripped)]
-            mentions = tuple(
-                mention for ent in sent.ents
-                if (mention := _mention(ent.text, ent.label_, offset + ent.start_char - start)) is not None
-            )
-            yield Sentence(doc_id=document.id, index=index, start=start, text=stripped_text, mentions=mentions)
-            index += 1
+            mentions = [mention for ent in sent.ents
+                        if (mention := _mention(ent.text, ent.label_, offset + ent.start_char - start)) is not None]
+            for a, b in layout_segments(stripped_text, _starts_line(document.text, start)):
+                inside = tuple(replace(m, start=m.start - a, end=m.end - a)
+                               for m in mentions if a <= m.start < m.end <= b)
+                yield Sentence(doc_id=document.id, index=index, start=start + a, text=stripped_text[a:b],
+                               mentions=inside)
+                index += 1
+
+
+def _starts_line(text: str, start: int) -> bool:
+    """Whether only spaces and tabs stand between the previous line break (or the text's start) and ``start``."""
+    at = start - 1
+    while at >= 0 and text[at] in " \t":
+        at -= 1
+    return at < 0 or text[at] == "\n"
 
 
 _EDGE_PUNCTUATION = " \t\n-\u2013\u2014\"'\u201c\u201d\u2018\u2019([{)]},;:"
