@@ -172,3 +172,20 @@ def standard_metrics(dataset: str, gold: Sequence[str], predicted: Sequence[str]
     result["headline_name"] = headline_name(dataset)
     result["headline"] = f"{result['headline_name']}: {result['headline_value']:.3f}"
     return result
+
+
+def expected_calibration_error(confidences: Sequence[float], correct: Sequence[bool], bins: int = 10) -> float:
+    """ECE over ``bins`` equal-width confidence bins: the mean |accuracy - confidence| per bin, weighted by
+    the bin's share of answers. 0 is perfectly calibrated; an over-confident model has mean confidence
+    above its accuracy."""
+    if len(confidences) != len(correct):
+        raise ValueError("one correctness flag per confidence")
+    if not confidences:
+        return 0.0
+    totals = [[0, 0.0, 0] for _ in range(bins)]  # answers, summed confidence, right answers
+    for confidence, right in zip(confidences, correct, strict=True):
+        slot = totals[min(bins - 1, max(0, int(confidence * bins)))]
+        slot[0] += 1
+        slot[1] += confidence
+        slot[2] += int(right)
+    return sum(abs(right - summed) for _, summed, right in totals) / len(confidences)

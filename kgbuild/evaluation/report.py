@@ -26,10 +26,12 @@ def _row(metrics: dict[str, Any]) -> list[str]:
     r = standard.get("macro_recall", standard.get("recall", 0.0))
     return [str(metrics.get("mode", "")), f"{p:.3f}", f"{r:.3f}", f"{metrics['headline_value']:.3f}",
             f"{metrics['paper_compatible_micro_f1']:.3f}", f"{metrics['accuracy']:.3f}",
+            f"{metrics['ece']:.3f}" if "ece" in metrics else "–",
             str(metrics.get("examples", "")), f"{metrics.get('examples_per_second', 0.0):.2f}"]
 
 
-_COLUMNS = ["mode", "P", "R", "standard F1", "paper-compatible micro-F1", "accuracy", "examples", "examples/s"]
+_COLUMNS = ["mode", "P", "R", "standard F1", "paper-compatible micro-F1", "accuracy", "ECE (10 bins)", "examples",
+            "examples/s"]
 
 
 def summary_table(dataset: str, results: Sequence[dict[str, Any]]) -> Table:

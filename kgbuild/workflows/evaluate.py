@@ -23,7 +23,7 @@ from kgbuild.config import PipelineConfig
 from kgbuild.datasets.registry import check_dataset_schema, load_dataset
 from kgbuild.datasets.splits import load_training_data
 from kgbuild.errors import ConfigError, DatasetError
-from kgbuild.evaluation.metrics import standard_metrics
+from kgbuild.evaluation.metrics import expected_calibration_error, standard_metrics
 from kgbuild.evaluation.report import headline, summary_table, write_report
 from kgbuild.relations.extractor import RelationExtractor
 from kgbuild.types import CandidatePair
@@ -91,6 +91,10 @@ def evaluate_examples(config: PipelineConfig, dataset: str, examples: Sequence[C
     predicted = [item.label for item in labelled]
     metrics = standard_metrics(dataset, gold, predicted, extractor.schema)
     metrics["mode"] = mode
+    # the confidence of the answer given: a pair under the threshold answers no_relation with its probability
+    given = [item.scores.get(item.label, item.confidence) for item in labelled]
+    metrics["ece"] = expected_calibration_error(given, [g == p for g, p in zip(gold, predicted, strict=True)])
+    metrics["mean_confidence"] = sum(given) / len(given) if given else 0.0
     metrics["examples"] = len(examples)
     metrics["examples_per_second"] = round(len(examples) / seconds, 3) if seconds else 0.0
     predictions = [
