@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from kgbuild.assets import AssetKind, resolve_asset, validate_yaml
 from kgbuild.errors import ConfigError
 from kgbuild.schema import RelationSchema
+from kgbuild.training_config import TrainingConfig
 
 DEVICE_PATTERN = r"^(auto|cpu|cuda(:\d+)?)$"  # where models run; resolved by kgbuild.relations.device
 
@@ -29,6 +30,9 @@ REPO_PIPELINES = Path(__file__).resolve().parent.parent / "pipelines"
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+__all__ = ["PipelineConfig", "TrainingConfig", "load_pipeline"]
 
 
 class ReaderConfig(_Section):
@@ -44,6 +48,10 @@ class EntitiesConfig(_Section):
     batch_size: int = Field(default=32, gt=0)
     segment_chars: int = Field(default=100_000, ge=1000, description="documents are parsed in pieces of this size")
     type_vote: bool = Field(default=True, description="one type per name in a document (entities/type_vote.py)")
+    references: bool = Field(default=True, description="link he/she/it/'the company' to an earlier name "
+                                                       "(entities/references.py)")
+    patterns: str | None = Field(default=None, description="your names: spaCy entity-ruler patterns (JSONL), "
+                                                           "found before the NER; relative to the pipeline file")
 
 
 class RetrieverConfig(_Section):
@@ -76,6 +84,7 @@ class GeneratorConfig(_Section):
     batch_size: int = Field(default=8, gt=0, description="pairs of one sentence scored in one forward pass")
     max_prompt_tokens: int = Field(default=768, gt=32)
     threshold: float = Field(default=0.0, ge=0.0, le=1.0, description="below: answer no_relation")
+    temperature: float = Field(default=1.0, gt=0.0, description="softmax(scores / T); kgbuild calibrate fits it")
     score: Literal["sum", "mean", "stepwise"] = Field(
         default="stepwise", description="sum: each label's exact log-probability; stepwise: constrained decoding, "
                                    "renormalised at each step, feeding only the tokens that decide")
@@ -132,42 +141,6 @@ class ExecutorConfig(_Section):
                                                        "that dies is restarted by Ray Data)")
 
 
-class TrainingConfig(_Section):
-    dataset: str = Field(description="registry name: semeval, tacred, tacrev, retacred, conll04, redocred, ...")
-    data: str = Field(description="dataset file or folder in its original layout")
-    train_split: str = "train"
-    dev_split: str | None = Field(default=None, description="the dataset's own dev split; else carve one")
-    split_seed: int = 13
-    dev_fraction: float = Field(default=0.1, gt=0.0, lt=1.0)
-    dev_limit: int | None = Field(default=None, description="evaluate on at most this many dev examples")
-    output: str
-    seed: int = 13
-    epochs: float = Field(default=1.0, gt=0.0)
-    max_steps: int | None = None
-    limit: int | None = None
-    negative_ratio: float | None = Field(
-        default=None, gt=0.0,
-        description="keep at most this many no-relation examples per positive in the training split (seeded); "
-                    "the dev split keeps its natural balance",
-    )
-    batch_size: int = Field(default=8, gt=0)
-    cuda_batch_size: int | None = Field(
-        default=64, gt=0,
-        description="batch size on a CUDA device, which a small batch leaves idle; the learning rate is scaled by "
-                    "sqrt(cuda_batch_size / batch_size) and max_steps by batch_size / cuda_batch_size. None: keep "
-                    "batch_size everywhere")
-    grad_accumulation: int = Field(default=1, gt=0)
-    learning_rate: float = Field(default=3e-4, gt=0.0)
-    lora_r: int = Field(default=16, gt=0)
-    lora_alpha: int = Field(default=32, gt=0)
-    lora_dropout: float = Field(default=0.05, ge=0.0, lt=1.0)
-    target_modules: list[str] | None = None
-    save_every: int = Field(default=100, gt=0)
-    select_epoch: bool = Field(
-        default=False, description="evaluate the dev split after every epoch and ship the best adapter (the final "
-                                   "one when it is as good)")
-
-
 class PipelineConfig(_Section):
     version: int = PIPELINE_VERSION
     name: str = "default"
@@ -198,8 +171,7 @@ class PipelineConfig(_Section):
         """The name becomes a file name (the correction bank's): one plain stem, leading nowhere else."""
         if not value or value.startswith(".") or ".." in value or any(
                 c in "/\\" or unicodedata.category(c) in _NOT_IN_NAMES for c in value):
-            raise ValueError("must be a plain file name: not empty, not starting with '.', without '/', '\\', "
-                             "'..' or control characters")
+            raise ValueError("must be a plain file name: not empty, no leading '.', no '/', '\\', '..' or controls")
         return value
 
     @property
@@ -296,4 +268,10 @@ def load_pipeline(path: str | Path | None = None) -> PipelineConfig:
         raise ConfigError(f"pipeline file not found: {file}")
     config = validate_yaml(PipelineConfig, file, ConfigError, "a pipeline file must be a mapping of stage names to "
                                                               "settings")
-    return config.model_copy(update={"source": str(file.resolve())})
+    config = config.model_copy(update={"source": str(file.resolve())})
+    if config.entities.patterns is not None:  # workers elsewhere (Ray) get a path that needs no pipeline file
+        patterns = str(config.resolve_path(config.entities.patterns))
+        if not Path(patterns).is_file():
+            raise ConfigError(f"{file}: entities.patterns: file not found: {patterns}")
+        config = config.model_copy(update={"entities": config.entities.model_copy(update={"patterns": patterns})})
+    return config

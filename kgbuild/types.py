@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import MISSING, asdict, dataclass, field, fields
@@ -20,6 +18,11 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from kgbuild.errors import MalformedRecordError
+from kgbuild.keys import MAX_KEY_NAME as MAX_KEY_NAME
+from kgbuild.keys import entity_key as entity_key
+from kgbuild.keys import name_key as name_key
+from kgbuild.keys import normalise_name as normalise_name
+from kgbuild.keys import strip_article as strip_article
 
 NO_RELATION = "no_relation"
 
@@ -36,12 +39,24 @@ class Document:
 
 @dataclass(frozen=True)
 class Mention:
-    """An entity mention; ``start``/``end`` are character offsets into the sentence text."""
+    """An entity mention; ``start``/``end`` are character offsets into the sentence text.
+
+    A pronoun or a description ("She", "the company") is a mention too, once linked to a name the document
+    gave earlier: ``text`` stays the words as written, ``refers_to`` is that name as written, ``link`` why
+    (``pronoun`` or ``description``).
+    """
 
     text: str
     type: str
     start: int
     end: int
+    refers_to: str = ""
+    link: str = ""
+
+    @property
+    def name(self) -> str:
+        """The name this mention stands for: its own words, or the name a pronoun refers to."""
+        return self.refers_to or self.text
 
 
 @dataclass(frozen=True)
@@ -92,37 +107,6 @@ class LabelledPair:
     reviewed: tuple[str, str] | None = None  # (by, at) when the label is a reviewer's, not the model's
 
 
-def normalise_name(name: str) -> str:
-    """Case-, width- and whitespace-insensitive form used to merge entity mentions."""
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    return re.sub(r"\s+", " ", folded).strip()
-
-
-MAX_KEY_NAME = 256
-_LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+(?=\S)", re.IGNORECASE)
-
-
-def strip_article(name: str) -> str:
-    """"The European Space Agency" → "European Space Agency": a leading article never tells entities apart."""
-    return _LEADING_ARTICLE.sub("", name.strip(), count=1)
-
-
-def name_key(name: str) -> str:
-    """Case-insensitive, without a leading article: "The European Space Agency" = "european space agency"."""
-    return _LEADING_ARTICLE.sub("", normalise_name(name), count=1)
-
-
-def entity_key(name: str, type_: str) -> str:
-    """``name_key|type``; very long names keep a prefix plus a hash so keys stay indexable (Neo4j cannot
-    index property values over ~8 kB, and a uniqueness constraint needs one).
-    """
-    normalised = name_key(name)
-    if len(normalised) > MAX_KEY_NAME:
-        digest = hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:24]
-        normalised = f"{normalised[:MAX_KEY_NAME]}#{digest}"
-    return f"{normalised}|{type_}"
-
-
 @dataclass(frozen=True)
 class Entity:
     name: str
@@ -151,6 +135,11 @@ class Evidence:
     # ("ESA" for the European Space Agency). Empty in evidence stored before entity resolution.
     head_text: str = ""
     tail_text: str = ""
+    # a pronoun or description at an end: the name it was linked to, as written, and why ("pronoun", ...)
+    head_refers_to: str = ""
+    tail_refers_to: str = ""
+    head_link: str = ""
+    tail_link: str = ""
     sentence_start: int = -1  # the sentence's offset in the document (-1: not recorded)
     reviewed_by: str = ""  # set when a reviewer decided this label (kgbuild review)
     reviewed_at: str = ""
@@ -216,6 +205,7 @@ def _evidence_fields(data: dict[str, Any]) -> dict[str, Any]:
 
 
 ALIAS_REASONS = ("article", "acronym", "short_form", "similarity")
+REFERENCE_REASONS = ("pronoun", "description")  # a link of one mention, listed and undone like an alias
 
 
 @dataclass(frozen=True)
@@ -269,9 +259,9 @@ class Triple:
         pair = labelled.pair
         offset = pair.sentence_start
         return cls(
-            head=Entity(pair.head.text, pair.head.type),
+            head=Entity(pair.head.name, pair.head.type),
             label=labelled.label,
-            tail=Entity(pair.tail.text, pair.tail.type),
+            tail=Entity(pair.tail.name, pair.tail.type),
             evidence=Evidence(
                 doc_id=pair.doc_id,
                 sentence_index=pair.sentence_index,
@@ -284,6 +274,10 @@ class Triple:
                 model=model,
                 head_text=pair.head.text,
                 tail_text=pair.tail.text,
+                head_refers_to=pair.head.refers_to,
+                tail_refers_to=pair.tail.refers_to,
+                head_link=pair.head.link,
+                tail_link=pair.tail.link,
                 sentence_start=offset,
                 reviewed_by=labelled.reviewed[0] if labelled.reviewed else "",
                 reviewed_at=labelled.reviewed[1] if labelled.reviewed else "",

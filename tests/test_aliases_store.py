@@ -6,13 +6,14 @@ the spellings in the evidence, and can split a merge back out exactly.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from graph_cases import fail_on_edge_batch, make_triple, stored
 
 from kgbuild.graph.store import DocumentRecord, GraphStore, StoreError
-from kgbuild.types import Alias
+from kgbuild.types import Alias, Triple
 
 ESA = "European Space Agency"
 
@@ -156,3 +157,53 @@ def test_cli_lists_and_undoes_aliases(tmp_path: Path) -> None:
     assert undone.exit_code == 0 and "split esa|ORG out of European Space Agency" in undone.output
     again = runner.invoke(app, ["aliases", "--store-path", str(path), "--undo", "esa|ORG"], env={"COLUMNS": "250"})
     assert again.exit_code == 1 and "no merge of 'esa|ORG' to undo" in again.output
+
+
+def pronoun_document(store: GraphStore, doc: str = "d-ruiz") -> None:
+    """"Ana Ruiz runs Norvik. She lives in Lyon. ... Bea Lund chairs it. She lives in Oslo." with "Ruiz" a
+    short form: the pronoun's evidence names what it stands for, as written ("Ruiz")."""
+    def said(head: str, tail: str, refers_to: str, index: int) -> Triple:
+        triple = make_triple(refers_to, "lives_in", tail, doc=doc, index=index, tail_type="GPE")
+        evidence = replace(triple.evidence, head_text=head, head_refers_to=refers_to, head_link="pronoun")
+        return replace(triple, evidence=evidence)
+
+    triples = [make_triple("Ana Ruiz", "works_for", "Norvik", doc=doc), said("She", "Lyon", "Ruiz", 1),
+               said("She", "Oslo", "Bea Lund", 3)]
+    aliases = [Alias("Ruiz", "PERSON", "Ana Ruiz", "short_form", 1.0, doc),
+               Alias("She", "PERSON", "Ruiz", "pronoun", 1.0, doc), Alias("She", "PERSON", "Bea Lund", "pronoun", 1.0,
+                                                                          doc)]
+    store.replace_document(DocumentRecord(doc, f"/{doc}.md", doc), triples, aliases=aliases)
+
+
+def edges(store: GraphStore) -> list[list[object]]:
+    return sorted(store.query("MATCH (h:Entity)-[r]->(t:Entity) RETURN h.name, t.name").rows)
+
+
+def test_a_pronoun_link_lands_on_its_entity_is_listed_and_undone_alone(store: GraphStore) -> None:
+    pronoun_document(store)
+    assert edges(store) == [["Ana Ruiz", "Lyon"], ["Ana Ruiz", "Norvik"], ["Bea Lund", "Oslo"]]
+    assert entity_rows(store)[:2] == [["Ana Ruiz", "PERSON", ["Ruiz"]], ["Bea Lund", "PERSON", []]]  # no "She"
+    said = {(t.evidence.head_text, t.evidence.head_refers_to, t.evidence.head_link) for t in store.iter_triples()
+            if t.label == "lives_in"}
+    assert said == {("She", "Ruiz", "pronoun"), ("She", "Bea Lund", "pronoun")}
+    assert sorted(a.canonical for a in store.aliases() if a.reason == "pronoun") == ["Bea Lund", "Ruiz"]
+    with pytest.raises(StoreError, match="into 'oslo|GPE'"):
+        store.undo_alias("she|PERSON", "oslo|GPE")
+    undone = store.undo_alias("she|PERSON", "ana ruiz|PERSON")  # one of the two links, by the entity's key
+    assert [(a.canonical, a.undone) for a in undone] == [("Ruiz", True)]
+    assert edges(store) == [["Ana Ruiz", "Norvik"], ["Bea Lund", "Oslo"]]
+    pronoun_document(store)  # the document links "She" to Ruiz again: the undo holds
+    assert edges(store) == [["Ana Ruiz", "Norvik"], ["Bea Lund", "Oslo"]]
+    store.undo_alias("she|PERSON")  # every remaining link of the spelling
+    assert edges(store) == [["Ana Ruiz", "Norvik"]]
+    pronoun_document(store, doc="d-other")  # another document's "She" → "Ruiz" is its own link: not undone
+    assert ["Ana Ruiz", "Lyon"] in edges(store)
+
+
+def test_a_single_pronoun_link_never_becomes_a_name_of_its_entity(store: GraphStore) -> None:
+    triple = make_triple("Bea Lund", "lives_in", "Oslo", doc="d1", tail_type="GPE")
+    triple = replace(triple, evidence=replace(triple.evidence, head_text="She", head_refers_to="Bea Lund",
+                                              head_link="pronoun"))
+    store.replace_document(DocumentRecord("d1", "/d1.md", "d1"), [triple],
+                           aliases=[Alias("She", "PERSON", "Bea Lund", "pronoun", 1.0, "d1")])
+    assert entity_rows(store) == [["Bea Lund", "PERSON", []], ["Oslo", "GPE", []]]

@@ -65,6 +65,19 @@ def test_scores_and_blames_each_error_on_its_stage(default_schema: RelationSchem
     assert m["errors_by_stage"] == {"entities": 2, "labelling": 2} and m["entity_error_share"] == 0.5
     assert m["per_relation"]["works_for"] == {"precision": 0.5, "recall": 1.0, "f1": pytest.approx(2 / 3),
                                               "support": 1}
+    # every edge at 0.9, one right in three: over-confident by 0.9 - 1/3
+    assert (m["confident_edges"], m["confident_precision"], m["other_edges"]) == (3, pytest.approx(1 / 3), 0)
+    assert m["edge_ece"] == pytest.approx(0.9 - 1 / 3)
+
+
+def test_a_fact_said_through_a_pronoun_counts_for_the_name_it_refers_to(default_schema: RelationSchema) -> None:
+    gold = GoldDocument(path="d.txt", entities={"Ann Smith": {"type": "PERSON"}, "Boston": {"type": "GPE"}},
+                        triples=[("Ann Smith", "lives_in", "Boston")])
+    she = CandidatePair("She lives in Boston.", Mention("She", "PERSON", 0, 3, refers_to="Ann Smith", link="pronoun"),
+                        Mention("Boston", "GPE", 13, 19))
+    m = score_documents([DocumentOutput(gold, [she], [LabelledPair(she, "lives_in", 0.7)], [sentence_of([she])])],
+                        default_schema)
+    assert (m["true_positives"], m["precision"], m["other_edges"]) == (1, 1.0, 1)
 
 
 def write_gold(folder: Path, documents: list[dict[str, Any]]) -> Path:

@@ -42,3 +42,10 @@ def test_mentions_lose_punctuation_at_their_edges_and_keep_exact_offsets() -> No
     assert sentence[mention.start:mention.end] == "Acme Robotics"
     assert _mention("\"(O'Neil)\"", "PERSON", 0) == _mention("O'Neil", "PERSON", 2)  # inner apostrophe kept
     assert _mention(" -- ", "ORG", 0) is None
+    # a title and a possessive are not part of the name; an organisation's 's may be ("McDonald's")
+    nakamura = _mention("Dr Yui Nakamura's", "PERSON", 10)
+    assert nakamura is not None and (nakamura.text, nakamura.start, nakamura.end) == ("Yui Nakamura", 13, 25)
+    cases = [("Prof. Ann Lee", "PERSON"), ("Ruiz’s", "PERSON"), ("McDonald's", "ORG"), ("St John's", "GPE"),
+             ("Drummond", "PERSON")]
+    assert [_mention(t, k, 0).text for t, k in cases] == \
+        ["Ann Lee", "Ruiz", "McDonald's", "St John's", "Drummond"]  # type: ignore[union-attr]

@@ -194,3 +194,18 @@ def test_pairs_share_their_sentence_and_scores_do_not_depend_on_company(tiny_cau
     together = scorer.score(list(reversed(DYNAMIC)))  # other sentences around, another order
     rows = [len(DYNAMIC) - 1 - DYNAMIC.index(p) for p in ann]
     assert torch.equal(together.probabilities[rows], alone.probabilities)  # bit for bit
+
+
+def test_temperature_tempers_confidence_and_keeps_the_answer(tiny_causal: LoadedModel) -> None:
+    """Scores divided by T before the softmax: the tempered probabilities are p ** (1 / T) renormalised,
+    which is what `kgbuild calibrate` fits on without a second pass through the model."""
+    from kgbuild.evaluation.temperature import tempered
+
+    plain = LabelScorer(tiny_causal, LABELS, STATIC).score(DYNAMIC)
+    hot = LabelScorer(tiny_causal, LABELS, STATIC, temperature=3.0).score(DYNAMIC)
+    assert hot.best == plain.best
+    assert all(h < p for h, p in zip(hot.confidence, plain.confidence, strict=True))  # no row is uniform here
+    expected = tempered(plain.probabilities.numpy(), 3.0)
+    assert abs(hot.probabilities.numpy() - expected).max() < 0.01  # up to the 3-digit rounding of both
+    with pytest.raises(ValueError, match="positive"):
+        LabelScorer(tiny_causal, LABELS, STATIC, temperature=0.0)

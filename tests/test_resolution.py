@@ -46,12 +46,17 @@ def test_document_aliases_link_acronym_short_form_and_article() -> None:
     assert all(a.doc_id == "d" for a in found)
 
 
-def test_ambiguous_or_earlier_short_forms_stay_apart() -> None:
+def test_ambiguous_short_forms_stay_apart_and_a_short_form_first_links() -> None:
     ambiguous = document_aliases("d", sentences([("John Miller", "PERSON"), ("Sarah Miller", "PERSON")],
                                                 [("Miller", "PERSON")]))
     assert ambiguous == []
-    before = document_aliases("d", sentences([("Miller", "PERSON")], [("John Miller", "PERSON")]))
-    assert before == []  # a short form links only to a full name seen earlier
+    before = document_aliases("d", sentences([], [("Miller", "PERSON")], [("John Miller", "PERSON")]))
+    assert before == []  # in the body, a short form links only to a full name seen earlier
+    headline = [Sentence("d", 0, 0, "Miller to lead Acme", (Mention("Miller", "PERSON", 0, 6),)),
+                *sentences([], [("John Miller", "PERSON")])[1:]]
+    assert [(a.spelling, a.canonical) for a in document_aliases("d", headline)] == [("Miller", "John Miller")]
+    dateline = document_aliases("d", sentences([("Galway", "ORG")], [("Galway City Council", "ORG")]))
+    assert dateline == []  # an organisation's short form links only after its full name
     other_type = document_aliases("d", sentences([("ESA", "PERSON"), ("European Space Agency", "ORG")]))
     assert other_type == []
     dates = document_aliases("d", sentences([("the 1990s", "DATE")]))

@@ -138,7 +138,7 @@ def other_scoring(extractor: RelationExtractor, score: str) -> RelationExtractor
     """The same loaded model and prompts, scored the other way (``sum`` or ``stepwise``)."""
     scorer = extractor.scorer
     other = LabelScorer(scorer.loaded, scorer.labels, scorer.static_prefix, scorer.max_prompt_tokens, score,
-                        scorer.pairs_per_pass)
+                        scorer.pairs_per_pass, scorer.temperature)
     return dataclasses.replace(extractor, scorer=other)
 
 

@@ -26,18 +26,21 @@ def calibrate(
         "--limit", help="calibrate on at most this many held-out dev examples (seeded)")] = None,
     device: DeviceOpt = None,
 ) -> None:
-    """Pick generator.threshold where the dev metric peaks, on dev examples outside the fixed dev sample;
-    then score the fixed dev split with the old and the new threshold."""
+    """Fit generator.temperature (confidences that match accuracy), then pick generator.threshold where the
+    dev metric peaks, both on dev examples outside the fixed dev sample; then score the fixed dev split
+    with the old and the new values."""
     configure_logging()
     config = load_config(pipeline, device=device)
     with user_errors(), console.status("labelling the held-out and the fixed dev examples"):
         result = calibrate_threshold(config, limit)
-    table = Table("threshold", "P", "R", "standard F1", title="fixed dev split")
-    for name, metrics in (("pipeline's", result.before), ("calibrated", result.after)):
+    table = Table("", "temperature", "threshold", "P", "R", "standard F1", "ECE (10 bins)", title="fixed dev split")
+    for name, metrics in (("pipeline's", result.before), ("temperature only", result.tempered),
+                          ("calibrated", result.after)):
         precision, recall = _precision_recall(metrics)
-        table.add_row(f"{metrics['threshold']:.4f} ({name})", f"{precision:.3f}", f"{recall:.3f}",
-                      f"{metrics['headline_value']:.3f}")
+        table.add_row(name, f"{metrics['temperature']:.3f}", f"{metrics['threshold']:.4f}", f"{precision:.3f}",
+                      f"{recall:.3f}", f"{metrics['headline_value']:.3f}", f"{metrics['ece']:.3f}")
     console.print(table)
     console.print(f"chosen on {result.calibration_examples} held-out dev examples (standard F1 there "
                   f"{result.calibration_f1:.3f}); set it in the pipeline:")
-    console.print(f"generator:\n  threshold: {result.threshold:.4f}", highlight=False)
+    console.print(f"generator:\n  temperature: {result.temperature:.3f}\n  threshold: {result.threshold:.4f}",
+                  highlight=False)

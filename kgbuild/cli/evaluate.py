@@ -79,6 +79,9 @@ def evaluate_docs(config: PipelineConfig, data: Path | None, out: Path | None) -
     console.print(f"errors: {stages['entities']} from entities, {stages['labelling']} from labelling; "
                   f"{m['candidate_pairs']} candidate pairs ({m['pairs_per_document']:.1f} per document), "
                   f"{m['seconds_per_document']:.2f} s per document (spaCy and labelling)", soft_wrap=True)
+    console.print(f"edges at confidence >= 0.8: precision {m['confident_precision']:.3f} ({m['confident_edges']}); "
+                  f"below: {m['other_precision']:.3f} ({m['other_edges']}); edge ECE (10 bins) {m['edge_ece']:.3f}",
+                  soft_wrap=True, highlight=False)
     if out is not None:
         console.print(f"report written to {out}", soft_wrap=True)
     console.print(report.headline, highlight=False, soft_wrap=True)

@@ -14,7 +14,7 @@ def candidate_pairs(sentences: Iterable[Sentence], schema: RelationSchema) -> It
         mentions = sentence.mentions
         for head in mentions:
             for tail in mentions:
-                if head is tail or normalise_name(head.text) == normalise_name(tail.text):
+                if head is tail or normalise_name(head.name) == normalise_name(tail.name):
                     continue
                 if not schema.allows(head.type, tail.type) or not (_fits(head) and _fits(tail)):
                     continue

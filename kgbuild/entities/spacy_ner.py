@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from kgbuild.config import EntitiesConfig
 from kgbuild.entities.layout import layout_segments
+from kgbuild.entities.references import link_references
 from kgbuild.entities.type_vote import vote_types
-from kgbuild.errors import EntityModelError
+from kgbuild.errors import ConfigError, EntityModelError
 from kgbuild.types import Document, Mention, Sentence
 
 
@@ -31,6 +35,38 @@ def load_spacy(name: str) -> Any:
     if "ner" not in nlp.pipe_names:
         raise EntityModelError(f"spaCy model '{name}' has no 'ner' component")
     return nlp
+
+
+PATTERNS_PIPE = "kgbuild_patterns"
+
+
+def add_patterns(nlp: Any, path: Path) -> None:
+    """A user's gazetteer as spaCy's entity ruler, placed before the NER so that its names win and the
+    model finds the others around them. One JSON object per line, spaCy's pattern format:
+    ``{"label": "ORG", "pattern": "Norvik Systems"}`` or a token pattern. Added once per loaded model and
+    file; another file replaces it."""
+    if PATTERNS_PIPE in nlp.pipe_names:
+        if nlp.meta.get(PATTERNS_PIPE) == str(path):
+            return
+        nlp.remove_pipe(PATTERNS_PIPE)
+    if not path.is_file():
+        raise ConfigError(f"entities.patterns: file not found: {path}")
+    try:
+        patterns = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ConfigError(f"entities.patterns: {path} is not JSON lines ({str(exc)[:80]})") from None
+    bad = next((n for n, p in enumerate(patterns, 1) if not (isinstance(p, dict) and {"label", "pattern"} <= p.keys()
+                                                              and isinstance(p["label"], str))), None)
+    if bad is not None:
+        raise ConfigError(f"entities.patterns: {path} line {bad}: want an object with 'label' and 'pattern'")
+    ruler = nlp.add_pipe("entity_ruler", name=PATTERNS_PIPE, before="ner", config={"validate": True})
+    try:
+        with nlp.select_pipes(disable=nlp.pipe_names):  # a phrase pattern needs only the tokenizer
+            ruler.add_patterns(patterns)
+        nlp.meta[PATTERNS_PIPE] = str(path)
+    except ValueError as exc:  # spaCy's own validation of a token pattern
+        nlp.remove_pipe(PATTERNS_PIPE)
+        raise ConfigError(f"entities.patterns: {path}: {str(exc).splitlines()[0][:160]}") from None
 
 
 def _vendored_path(name: str) -> str | None:
@@ -60,17 +96,23 @@ def segments(text: str, limit: int) -> Iterator[tuple[int, str]]:
 
 def annotator_for(entities: EntitiesConfig, nlp: Any | None = None) -> SentenceAnnotator:
     """The pipeline's ``entities`` settings as an annotator (``nlp``: an already loaded spaCy model)."""
-    return SentenceAnnotator(nlp if nlp is not None else load_spacy(entities.spacy_model), entities.max_sentence_chars,
-                             entities.batch_size, entities.segment_chars, entities.type_vote)
+    nlp = nlp if nlp is not None else load_spacy(entities.spacy_model)
+    if entities.patterns is not None:
+        add_patterns(nlp, Path(entities.patterns))
+    elif PATTERNS_PIPE in nlp.pipe_names:  # a model shared with an earlier pipeline that had patterns
+        nlp.remove_pipe(PATTERNS_PIPE)
+    return SentenceAnnotator(nlp, entities.max_sentence_chars,
+                             entities.batch_size, entities.segment_chars, entities.type_vote, entities.references)
 
 
 class SentenceAnnotator:
     """Turns documents into sentences whose mentions carry sentence-relative offsets."""
 
     def __init__(self, nlp: Any, max_sentence_chars: int = 1000, batch_size: int = 32,
-                 segment_chars: int = 100_000, type_vote: bool = True) -> None:
+                 segment_chars: int = 100_000, type_vote: bool = True, references: bool = True) -> None:
         self.nlp = nlp
         self.type_vote = type_vote  # one type per name in a document (:mod:`type_vote`); off only to measure it
+        self.references = references  # pronouns and descriptions linked to names (:mod:`references`)
         self.max_sentence_chars = max_sentence_chars
         self.batch_size = batch_size
         self.segment_chars = segment_chars
@@ -84,7 +126,8 @@ class SentenceAnnotator:
             by_doc[id(document)].append((offset, next(parsed)))
         for document in docs:
             sentences = list(self._sentences(document, by_doc[id(document)]))
-            yield document, vote_types(sentences) if self.type_vote else sentences
+            sentences = vote_types(sentences) if self.type_vote else sentences
+            yield document, link_references(sentences) if self.references else sentences
 
     def _sentences(self, document: Document, parsed: list[tuple[int, Any]]) -> Iterator[Sentence]:
         index = 0
@@ -117,11 +160,22 @@ def _starts_line(text: str, start: int) -> bool:
 _EDGE_PUNCTUATION = " \t\n-\u2013\u2014\"'\u201c\u201d\u2018\u2019([{)]},;:"
 
 
+_POSSESSIVE = re.compile(r"['\u2019]s$")
+_TITLE = re.compile(r"^(?:Dr|Mr|Mrs|Ms|Mx|Prof|Sir|Dame)\.?\s+(?=\S)")
+
+
 def _mention(text: str, type_: str, start: int) -> Mention | None:
     """An entity span without the dashes, quotes and brackets spaCy sometimes includes at its edges
-    ("BOSTON - Acme Robotics said" gives "- Acme Robotics"), so one name gives one entity key."""
+    ("BOSTON - Acme Robotics said" gives "- Acme Robotics"), a person's possessive ("Ruiz's"; an
+    organisation or a place keeps it: "McDonald's", "St John's") or a person's title ("Dr Yui Nakamura"), so
+    one name gives one entity key."""
     lead = len(text) - len(text.lstrip(_EDGE_PUNCTUATION))
     name = text.strip(_EDGE_PUNCTUATION)
+    if type_ == "PERSON":
+        name = _POSSESSIVE.sub("", name)
+    if type_ == "PERSON" and (title := _TITLE.match(name)):
+        lead, name = lead + title.end(), name[title.end():]
+    name = name.rstrip(_EDGE_PUNCTUATION)
     if not name:
         return None
     return Mention(text=name, type=type_, start=start + lead, end=start + lead + len(name))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kgbuild.datasets.docs_gold import GoldDocument
+from kgbuild.evaluation.metrics import expected_calibration_error
 from kgbuild.evaluation.miss_stages import ENTITY_STAGES, MISS_STAGES, miss_stage
 from kgbuild.schema import RelationSchema
 from kgbuild.types import CandidatePair, LabelledPair, Sentence
@@ -49,6 +50,7 @@ def score_documents(outputs: Sequence[DocumentOutput], schema: RelationSchema) -
     """Micro precision, recall and F1 over triples, per relation, and the errors by stage."""
     gold_keys: set[Key] = set()
     predicted: set[Key] = set()
+    confidence: dict[Key, float] = {}
     errors = TripleErrors()
     for output in outputs:
         doc = output.gold
@@ -56,8 +58,9 @@ def score_documents(outputs: Sequence[DocumentOutput], schema: RelationSchema) -
         found: dict[Key, tuple[str, str]] = {}
         for item in output.labelled:
             if item.label != schema.no_relation:
-                key = (doc.path, doc.canonical(item.pair.head.text), item.label, doc.canonical(item.pair.tail.text))
+                key = (doc.path, doc.canonical(item.pair.head.name), item.label, doc.canonical(item.pair.tail.name))
                 found.setdefault(key, (item.pair.head.type, item.pair.tail.type))
+                confidence[key] = max(confidence.get(key, 0.0), item.confidence)  # the edge's confidence
         for key in sorted(gold - found.keys()):
             _, head, relation, tail = key
             lost_at = miss_stage(doc, head, relation, tail, output.sentences, output.labelled, schema)
@@ -83,7 +86,24 @@ def score_documents(outputs: Sequence[DocumentOutput], schema: RelationSchema) -
         "errors_by_stage": {stage: blamed.count(stage) for stage in ("entities", "labelling")},
         "missed_by_stage": {stage: sum(e["lost_at"] == stage for e in errors.missed) for stage in MISS_STAGES},
         "entity_error_share": blamed.count("entities") / len(blamed) if blamed else 0.0,
+        **_by_confidence(confidence, gold_keys),
         "missed": errors.missed, "spurious": errors.spurious,
+    }
+
+
+CONFIDENT = 0.8
+
+
+def _by_confidence(confidence: dict[Key, float], gold: set[Key]) -> dict[str, Any]:
+    """How far an edge's confidence can be trusted: precision of the edges at or above :data:`CONFIDENT`
+    and below it, and the ECE of the edges (confidence against being a gold triple)."""
+    keys = sorted(confidence)
+    high = [k for k in keys if confidence[k] >= CONFIDENT]
+    low = [k for k in keys if confidence[k] < CONFIDENT]
+    return {
+        "confident_edges": len(high), "confident_precision": sum(k in gold for k in high) / len(high) if high else 0.0,
+        "other_edges": len(low), "other_precision": sum(k in gold for k in low) / len(low) if low else 0.0,
+        "edge_ece": expected_calibration_error([confidence[k] for k in keys], [k in gold for k in keys]),
     }
 
 

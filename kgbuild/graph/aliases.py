@@ -1,6 +1,7 @@
 """Which stored entity a mention belongs to: the alias records a store keeps, as one lookup table.
 
-A triple arrives with its ends as written ("ESA" in document d). The table maps such a spelling to
+A triple arrives with its ends as written ("ESA" in document d; for a pronoun, the name it was linked
+to, its words kept in the evidence). The table maps such a spelling to
 its canonical entity: first a decision scoped to the document (acronym, short form, article), then
 cross-document merges, followed to their end. Evidence keeps the spelling (``head_text``), so a
 graph can always be rebuilt from its evidence under a changed table: that is how a merge is made
@@ -14,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from kgbuild.errors import StoreError
-from kgbuild.types import Alias, Entity, Triple
+from kgbuild.types import REFERENCE_REASONS, Alias, Entity, Triple, entity_key
 
 
 class AliasTable:
@@ -28,6 +29,7 @@ class AliasTable:
         self._by_canonical: dict[str, set[str]] = defaultdict(set)
         self._merged_into: dict[str, set[str]] = defaultdict(set)  # canonical key → spelling keys merged into it
         self._undone: set[tuple[str, str]] = set()
+        self._undone_links: set[tuple[str, str, str]] = set()  # pronoun links: (spelling, name, document)
         for record in records:
             self._put(record)
 
@@ -60,6 +62,12 @@ class AliasTable:
 
     def is_undone(self, spelling_key: str, canonical_key: str) -> bool:
         return (spelling_key, canonical_key) in self._undone
+
+    def _undone_record(self, record: Alias) -> bool:
+        """A merge undone anywhere stays undone; a pronoun's link only in its own document."""
+        if record.reason in REFERENCE_REASONS:
+            return (record.spelling_key, record.canonical_key, record.doc_id) in self._undone_links
+        return self.is_undone(record.spelling_key, record.canonical_key)
 
     def names_of(self, canonical_key: str) -> list[str]:
         """The other spellings of an entity, for its ``aliases`` property."""
@@ -103,15 +111,24 @@ class AliasTable:
     def surface(triple: Triple) -> Triple:
         """A stored triple with its ends as the document wrote them, ready to be resolved again."""
         ev = triple.evidence
-        return Triple(Entity(ev.head_text or triple.head.name, triple.head.type), triple.label,
-                      Entity(ev.tail_text or triple.tail.name, triple.tail.type), ev)
+        return Triple(Entity(ev.head_refers_to or ev.head_text or triple.head.name, triple.head.type), triple.label,
+                      Entity(ev.tail_refers_to or ev.tail_text or triple.tail.name, triple.tail.type), ev)
+
+    def through_undone_link(self, triple: Triple) -> bool:
+        """Whether an end of ``triple`` is a pronoun or description whose link a user undid."""
+        ev = triple.evidence
+        ends = ((ev.head_link, ev.head_text, ev.head_refers_to, triple.head),
+                (ev.tail_link, ev.tail_text, ev.tail_refers_to, triple.tail))
+        undone = self._undone_links
+        return any(link and (entity_key(said, end.type), entity_key(refers_to, end.type), ev.doc_id) in undone
+                   for link, said, refers_to, end in ends)
 
     # -- changes ------------------------------------------------------------------------
     def add(self, records: Iterable[Alias]) -> list[Alias]:
         """Store new decisions; those a user undid, and merges that would close a cycle, are dropped."""
         accepted = []
         for record in records:
-            if record.undone or self.is_undone(record.spelling_key, record.canonical_key):
+            if record.undone or self._undone_record(record):
                 continue
             if self._records.get(record.id) == record:
                 continue
@@ -128,22 +145,29 @@ class AliasTable:
             self._remove(record)
         return dropped
 
-    def undo(self, spelling_key: str) -> list[Alias]:
-        """Mark every merge of ``spelling_key`` into another entity as undone; returns the changed records."""
-        active = [r for r in self._records.values()
-                  if self._active(r) and r.spelling_key == spelling_key and r.canonical_key != spelling_key]
+    def undo(self, spelling_key: str, canonical_key: str | None = None) -> list[Alias]:
+        """Mark every merge of ``spelling_key`` into another entity as undone (with ``canonical_key``: only into
+        that entity, named as the record has it or by the entity key it resolves to); returns the changed
+        records. A pronoun's link is undone in the documents it was found in, not for every later one."""
+        active = [r for r in self.matching(spelling_key, canonical_key) if self._active(r)]
         if not active:
             same_key = any(r.spelling_key == spelling_key for r in self._records.values())
             hint = " (a spelling that differs only by case or a leading article is the same key)" if same_key else ""
-            raise StoreError(f"no merge of {spelling_key!r} to undo{hint}; `kgbuild aliases` lists them")
+            into = f" into {canonical_key!r}" if canonical_key else ""
+            raise StoreError(f"no merge of {spelling_key!r}{into} to undo{hint}; `kgbuild aliases` lists them")
         undone = [replace(r, undone=True) for r in active]
         for record in undone:
             self._put(record)
         return undone
 
+    def matching(self, spelling_key: str, canonical_key: str | None = None) -> list[Alias]:
+        """The records that merge ``spelling_key`` into another entity (into ``canonical_key`` only)."""
+        return [r for r in self._records.values() if r.spelling_key == spelling_key and r.canonical_key != spelling_key
+                and canonical_key in (None, r.canonical_key, self.resolve_key(r.canonical_key, r.doc_id)[0])]
+
     # -- the indexes --------------------------------------------------------------------
     def _active(self, record: Alias) -> bool:
-        return not record.undone and (record.spelling_key, record.canonical_key) not in self._undone
+        return not record.undone and not self._undone_record(record)
 
     def _best(self, ids: Iterable[str]) -> Alias | None:
         """Of competing decisions, the active one with the higher score, then the smaller id."""
@@ -155,9 +179,14 @@ class AliasTable:
             self._remove(self._records[record.id])
         self._records[record.id] = record
         if record.undone:
-            self._undone.add((record.spelling_key, record.canonical_key))
+            if record.reason in REFERENCE_REASONS:
+                self._undone_links.add((record.spelling_key, record.canonical_key, record.doc_id))
+            else:
+                self._undone.add((record.spelling_key, record.canonical_key))
             return
         self._by_doc[record.doc_id].add(record.id)
+        if record.reason in REFERENCE_REASONS:
+            return  # a pronoun's link is listed and undone here, but its evidence names what it refers to
         self._by_canonical[record.canonical_key].add(record.id)
         if record.doc_id:
             self._local[(record.spelling_key, record.doc_id)].add(record.id)

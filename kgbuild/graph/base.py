@@ -131,10 +131,10 @@ class BaseGraphStore(ABC):
     # -- writes -------------------------------------------------------------------------
     def _prepare(self, triples: Sequence[Triple]) -> PreparedWrite:
         """Resolve each end to its canonical entity, then group against the schema (``no_relation``
-        dropped, unknown labels refused)."""
+        dropped, unknown labels refused; a fact through a pronoun link a user undid dropped too)."""
         table = self._aliases
         if table:
-            triples = [table.canonical(t) for t in triples]
+            triples = [table.canonical(t) for t in triples if not table.through_undone_link(t)]
         entities, edges = group_triples(triples, self._require_schema())
         return PreparedWrite(entity_rows(entities, table), edges_by_type(edges))
 
@@ -174,14 +174,14 @@ class BaseGraphStore(ABC):
                 self._relink(accepted, keys | self._aliases.touched_keys(accepted))
         return accepted
 
-    def undo_alias(self, spelling_key: str) -> list[Alias]:
-        """Split ``spelling_key`` back out of the entity it was merged into; the split is remembered, so
-        no later run merges it again."""
+    def undo_alias(self, spelling_key: str, canonical_key: str | None = None) -> list[Alias]:
+        """Split ``spelling_key`` back out of the entity it was merged into (``canonical_key`` only, if
+        given); the split is remembered, so no later run merges it again."""
         self._require_schema()
         with self._restoring_aliases():
-            keys = self._aliases.touched_keys(r for r in self._aliases.records()
-                                              if r.spelling_key == spelling_key and not r.undone)
-            undone = self._aliases.undo(spelling_key)
+            keys = self._aliases.touched_keys(r for r in self._aliases.matching(spelling_key, canonical_key)
+                                              if not r.undone)
+            undone = self._aliases.undo(spelling_key, canonical_key)
             self._relink(undone, keys | self._aliases.touched_keys(undone) | {spelling_key})
         return undone
 

@@ -153,7 +153,7 @@ class GraphStore(Protocol):
         """Add decisions (cross-document merges) and move the edges they concern; returns those that changed
         anything."""
 
-    def undo_alias(self, spelling_key: str) -> list[Alias]:
+    def undo_alias(self, spelling_key: str, canonical_key: str | None = None) -> list[Alias]:
         """Split a merged spelling back into its own entity, for good; returns the records undone."""
 
     def review(self, triple: Triple, label: str | None, reviewed_by: str, reviewed_at: str) -> None:

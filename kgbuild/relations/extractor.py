@@ -42,7 +42,7 @@ class RelationExtractor:
         loaded = load_model(gen.model, kind=gen.kind, adapter=adapter, dtype=gen.dtype, load_in_4bit=gen.load_in_4bit,
                             device=gen.device)
         scorer = LabelScorer(loaded, schema.all_labels, prompter.static, gen.max_prompt_tokens, gen.score,
-                             pairs_per_pass=gen.batch_size)
+                             pairs_per_pass=gen.batch_size, temperature=gen.temperature)
         model_id = gen.model if adapter is None else f"{gen.model}+{adapter_name(Path(adapter))}"
         reviewed = reviewed_labels(read_corrections(config.corrections_path()))
         return cls(schema, prompter, scorer, gen.threshold, model_id, reviewed)

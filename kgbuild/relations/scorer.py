@@ -81,8 +81,12 @@ class LabelScorer:
     """
 
     def __init__(self, loaded: LoadedModel, labels: Sequence[str], static_prefix: str,
-                 max_prompt_tokens: int = 768, score: str = "sum", pairs_per_pass: int = 8) -> None:
+                 max_prompt_tokens: int = 768, score: str = "sum", pairs_per_pass: int = 8,
+                 temperature: float = 1.0) -> None:
+        if temperature <= 0:
+            raise ValueError("temperature must be positive")
         self.loaded = loaded
+        self.temperature = temperature
         self.labels = list(labels)
         self.static_prefix = static_prefix
         self.max_prompt_tokens = max_prompt_tokens
@@ -123,10 +127,13 @@ class LabelScorer:
         return self._decide(self._log_scores(sentence, pairs), permitted_labels)
 
     def _decide(self, logp: torch.Tensor, permitted_labels: Sequence[Sequence[int]] | None) -> LabelScores:
-        """Labels outside a row's ``permitted_labels`` get probability 0; confidence is the softmax maximum.
-        Probabilities leave rounded to :data:`CONFIDENCE_DIGITS`, the label decided on the rounded values."""
+        """Labels outside a row's ``permitted_labels`` get probability 0; confidence is the softmax maximum,
+        after dividing the scores by ``temperature`` (fitted by ``kgbuild calibrate``: above 1 tempers an
+        over-confident model). Probabilities leave rounded to :data:`CONFIDENCE_DIGITS`, the label decided on
+        the rounded values."""
         if self.mean:
             logp = logp / self.lengths
+        logp = logp / self.temperature
         if permitted_labels is not None:
             mask = torch.full_like(logp, -math.inf)
             for row, indexes in enumerate(permitted_labels):

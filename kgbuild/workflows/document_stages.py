@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from kgbuild.entities.pairing import candidate_pairs
+from kgbuild.entities.references import reference_aliases
 from kgbuild.entities.spacy_ner import SentenceAnnotator
 from kgbuild.graph.store import DocumentRecord
 from kgbuild.read import FileProblem, read_document
@@ -135,9 +136,9 @@ def read_and_annotate(items: Sequence[WorkItem], annotator: SentenceAnnotator, s
         for document, sentences in annotator.annotate(documents):
             target = by_id[document.id]
             target.sentences = len(sentences)
-            target.entities = sum(len(s.mentions) for s in sentences)
+            target.entities = sum(1 for s in sentences for m in s.mentions if not m.link)
             target.pairs = list(candidate_pairs(sentences, schema))
-            target.aliases = document_aliases(document.id, sentences)
+            target.aliases = document_aliases(document.id, sentences) + reference_aliases(document.id, sentences)
     return annotated
 
 

@@ -40,7 +40,7 @@ def evaluate_merges(config: PipelineConfig, data: Path, nlp: Any | None = None,
                                                  strict=True):
         if config.resolution.within_document:
             table.add(document_aliases(document.id, sentences))
-        for mention in (m for s in sentences for m in s.mentions if m.type in NAME_TYPES):
+        for mention in (m for s in sentences for m in s.mentions if m.type in NAME_TYPES and not m.link):
             unit = Unit(entry.path, mention.text, entity_name_key(mention.text))
             spellings.setdefault((document.id, entity_key(mention.text, mention.type)),
                                  (unit, mention.type, entry.canonical(mention.text)))

@@ -28,6 +28,7 @@ from kgbuild.read.reader import document_path
 from kgbuild.relations.device import number_format
 from kgbuild.relations.extractor import RelationExtractor
 from kgbuild.schema import RelationSchema
+from kgbuild.types import REFERENCE_REASONS
 from kgbuild.workflows.document_stages import (
     Clock,
     DocumentOutcome,
@@ -222,7 +223,8 @@ class Ingestor:
         summary.entities += outcome.entities
         summary.pairs += outcome.pairs
         with summary.timed("write graph"):
-            aliases = outcome.aliases if self.config.resolution.within_document else []
+            aliases = [a for a in outcome.aliases  # a pronoun link is kept whatever resolution says: it is listed
+                       if self.config.resolution.within_document or a.reason in REFERENCE_REASONS]  # and undone
             store.replace_document(outcome.record, outcome.triples, outcome.item.previous, aliases)
         summary.triples += len(outcome.triples)
         summary.replaced += outcome.item.previous is not None

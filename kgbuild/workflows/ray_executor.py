@@ -50,12 +50,12 @@ def annotate_batch(batch: dict[str, Any], config: PipelineConfig) -> dict[str, A
     import numpy as np
 
     entities = config.entities
-    annotator = _ANNOTATORS.get(entities.spacy_model)
+    annotator = _ANNOTATORS.get(entities.model_dump_json())  # one per settings: patterns, references, ...
     clock = stages.StageClock()
     if annotator is None:
         with stages.loading_models(clock):
             annotator = annotator_for(entities)
-        _ANNOTATORS[entities.spacy_model] = annotator
+        _ANNOTATORS[entities.model_dump_json()] = annotator
     previous = zip(batch["previous_id"], batch["previous_path"], batch["previous_hash"], strict=True)
     items = [stages.WorkItem(str(path), DocumentRecord(str(i), str(p), str(h)) if i else None)
              for path, (i, p, h) in zip(batch["path"], previous, strict=True)]

@@ -41,10 +41,10 @@ def list_aliases(config: PipelineConfig, include_undone: bool = False) -> list[A
         return [a for a in store.aliases() if include_undone or not a.undone]
 
 
-def undo_alias(config: PipelineConfig, spelling_key: str) -> list[Alias]:
+def undo_alias(config: PipelineConfig, spelling_key: str, canonical_key: str | None = None) -> list[Alias]:
     """Split a spelling back out of the entity it was merged into, for good (later runs respect it)."""
     with opened_store(config, read_only=False) as store:
-        return store.undo_alias(spelling_key)
+        return store.undo_alias(spelling_key, canonical_key)
 
 
 def resolve_store(config: PipelineConfig) -> list[Alias]:

@@ -132,11 +132,16 @@ def artefact_pipeline(config: PipelineConfig, out: Path) -> PipelineConfig:
     """The resolved pipeline, with paths pointing at files inside the artefact folder."""
     training = training_section(config)
     data_path = os.path.relpath(config.resolve_path(training.data), out.resolve())
+    patterns = config.entities.patterns
+    entities = config.entities.model_copy(update={
+        "patterns": None if patterns is None else os.path.relpath(config.resolve_path(patterns), out.resolve())})
     return config.model_copy(update={
         "schema_": "schema.yaml",
         "prompt": "prompt.yaml",
+        "entities": entities,
         "retriever": config.retriever.model_copy(update={"bank": "bank.jsonl"}),
-        "generator": config.generator.model_copy(update={"adapter": "adapter", "device": "auto"}),  # runs anywhere
+        # runs anywhere; a new adapter's confidences are its own: `kgbuild calibrate` fits its temperature
+        "generator": config.generator.model_copy(update={"adapter": "adapter", "device": "auto", "temperature": 1.0}),
         "training": training.model_copy(update={"data": data_path, "output": "."}),
         "source": str(out / "pipeline.yaml"),
     })
