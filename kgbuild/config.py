@@ -88,9 +88,10 @@ class GeneratorConfig(_Section):
     score: Literal["sum", "mean", "stepwise"] = Field(
         default="stepwise", description="sum: each label's exact log-probability; stepwise: constrained decoding, "
                                    "renormalised at each step, feeding only the tokens that decide")
-    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
-        default="auto", description="inference weights; auto: bfloat16 where the GPU or CPU has it natively, else "
-                                    "float32. Training keeps float32 weights unless set explicitly.")
+    dtype: Literal["auto", "float32", "bfloat16", "float16", "int8"] = Field(
+        default="auto", description="inference weights; auto: bfloat16 (else float16) on a GPU, float32 on a CPU; "
+                                    "int8: CPU only, per-token dynamic int8 Linear layers. Training keeps float32 "
+                                    "weights unless set explicitly.")
     device: str = Field(default="auto", pattern=DEVICE_PATTERN,
                         description="auto (CUDA when torch sees it, else CPU), cpu, cuda or cuda:N")
     load_in_4bit: bool = False

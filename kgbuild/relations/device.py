@@ -46,7 +46,10 @@ def resolve_dtype(dtype: str, device: torch.device | None = None) -> torch.dtype
     the CPU kind: measured on the docs pairs, bfloat16 (oneDNN, AVX512-BF16/AMX) moved confidences by
     up to 0.05 and flipped labels between 1 and 2 threads, float32 by under 1e-5 (docs/PERFORMANCE.md,
     "Determinism"). ``bfloat16`` stays available, about 2x faster where it is native (see
-    :func:`cpu_kind.native_bf16`), for users who accept that."""
+    :func:`cpu_kind.native_bf16`), for users who accept that. ``int8`` loads float32 weights, which
+    :mod:`kgbuild.relations.int8` then quantises."""
+    if dtype == "int8":
+        return torch.float32
     if dtype != "auto":
         return getattr(torch, dtype)
     device = device or resolve_device("auto")
@@ -58,7 +61,7 @@ def resolve_dtype(dtype: str, device: torch.device | None = None) -> torch.dtype
 def number_format(dtype: str, device: str) -> str:
     """What the relation model computes in, for the ingest summary: ``bfloat16 on cpu (AVX512-BF16)``."""
     target = resolve_device(device)
-    chosen = str(resolve_dtype(dtype, target)).removeprefix("torch.")
+    chosen = "int8" if dtype == "int8" else str(resolve_dtype(dtype, target)).removeprefix("torch.")
     return f"{chosen} on {target} ({cpu_kind() if target.type == 'cpu' else torch.cuda.get_device_name(target)})"
 
 

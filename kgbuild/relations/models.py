@@ -24,8 +24,9 @@ from typing import Any, Literal
 
 import torch
 
-from kgbuild.errors import ModelLoadError
+from kgbuild.errors import ConfigError, ModelLoadError
 from kgbuild.relations.device import resolve_device, resolve_dtype
+from kgbuild.relations.int8 import quantise_linear_layers
 from kgbuild.relations.preparation import preparing
 
 log = logging.getLogger(__name__)
@@ -163,6 +164,8 @@ def load_model(
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
 
     target = resolve_device(device)
+    if dtype == "int8" and (target.type != "cpu" or trainable or load_in_4bit):
+        raise ConfigError("dtype int8 is for CPU inference only (use float32, bfloat16 or auto)")
     torch_dtype = resolve_dtype(dtype, target)
     # An adapter for inference is merged into float32 weights first, then the whole model is cast once:
     # merging in low precision would round the small LoRA update away, and a merged model runs faster.
@@ -194,6 +197,8 @@ def load_model(
         model = attach_adapter(model, adapter, trainable=trainable)
     if merge:
         model = model.merge_and_unload().to(torch_dtype)
+    if dtype == "int8":
+        quantise_linear_layers(model)
     if not load_in_4bit:  # bitsandbytes places quantised weights itself
         model = model.to(target)
     if not trainable:

@@ -96,7 +96,7 @@ def run_training(config: PipelineConfig, *, max_steps: int | None = None, limit:
         gen.model, gen.kind, schema.all_labels, prompter.static, lora_r=training.lora_r,
         lora_alpha=training.lora_alpha, lora_dropout=training.lora_dropout, target_modules=training.target_modules,
         learning_rate=schedule.learning_rate, max_prompt_tokens=gen.max_prompt_tokens, seed=training.seed,
-        dtype="float32" if gen.dtype == "auto" else gen.dtype, device=str(device),
+        dtype="float32" if gen.dtype in ("auto", "int8") else gen.dtype, device=str(device),
     )
     schema.save(out / "schema.yaml")
     (out / "prompt.yaml").write_text(prompter.builder.template.to_yaml(), encoding="utf-8")
