@@ -8,3 +8,8 @@ import os
 os.environ.setdefault("MKL_CBWR", "AUTO,STRICT")
 
 __version__ = "0.1.0"
+
+from kgbuild.api import Pipeline, Store, load, open_store  # noqa: E402  (after MKL_CBWR, before any torch import)
+from kgbuild.types import Entity, Evidence, Triple  # noqa: E402
+
+__all__ = ["Entity", "Evidence", "Pipeline", "Store", "Triple", "__version__", "load", "open_store"]

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from kgbuild.assets import AssetKind, resolve_asset, validate_yaml
 from kgbuild.errors import ConfigError
 from kgbuild.schema import RelationSchema
-from kgbuild.training_config import TrainingConfig
+from kgbuild.training_config import DATA_PREFIX, TrainingConfig, data_root
 
 DEVICE_PATTERN = r"^(auto|cpu|cuda(:\d+)?)$"  # where models run; resolved by kgbuild.relations.device
 
@@ -183,6 +183,13 @@ class PipelineConfig(_Section):
         """Resolve a path written in the pipeline file relative to that file."""
         path = Path(os.path.expanduser(value))
         return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    def resolve_data(self, value: str) -> Path:
+        """``training.data``: ``datasets:PATH`` under :func:`~kgbuild.training_config.data_root`, else a path
+        relative to this file."""
+        if value.startswith(DATA_PREFIX):
+            return data_root() / value.removeprefix(DATA_PREFIX)
+        return self.resolve_path(value)
 
     def resolve_asset(self, kind: AssetKind, spec: str) -> Path:
         """``bundled:NAME`` or a path relative to this file: the one convention for every asset."""

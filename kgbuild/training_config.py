@@ -6,14 +6,28 @@ Kept apart from :mod:`kgbuild.config` (which re-exports it) because it is the on
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field
+
+DATA_ENV = "KGBUILD_DATA"
+DATA_PREFIX = "datasets:"
+
+
+def data_root() -> Path:
+    """Where ``datasets:NAME`` paths point: the folder in ``KGBUILD_DATA``, else the current folder. The
+    benchmark data is licensed separately and never ships with kgbuild, so its place is a setting."""
+    value = os.environ.get(DATA_ENV, "").strip()
+    return Path(os.path.expanduser(value)).resolve() if value else Path.cwd()
 
 
 class TrainingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     dataset: str = Field(description="registry name: semeval, tacred, tacrev, retacred, conll04, redocred, ...")
-    data: str = Field(description="dataset file or folder in its original layout")
+    data: str = Field(description="dataset file or folder in its original layout: datasets:PATH (under "
+                                  "$KGBUILD_DATA, else the current folder), or a path relative to the pipeline file")
     train_split: str = "train"
     dev_split: str | None = Field(default=None, description="the dataset's own dev split; else carve one")
     split_seed: int = 13

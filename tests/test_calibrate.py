@@ -32,6 +32,7 @@ def test_the_threshold_that_maximises_micro_f1_is_chosen(default_schema: Relatio
     assert best_threshold("conll04", gold[:2], predictions[:2], default_schema) == (0.0, pytest.approx(1.0))
 
 
+@pytest.mark.data("conll04")
 def test_calibration_examples_are_the_dev_split_minus_the_fixed_sample() -> None:
     data = load_training_data(load_pipeline(REPO / "pipelines" / "conll04-rag-lora.yaml"))
     assert len(data.dev) == 400 and len(data.dev) + len(data.calibration) == 1502  # CoNLL04 dev's candidate pairs

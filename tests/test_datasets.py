@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -11,16 +10,12 @@ import pytest
 
 from kgbuild.datasets.common import DatasetError
 from kgbuild.datasets.registry import available, dataset_schema, load_dataset
+from kgbuild.datasets.sampling import train_dev_split
 from kgbuild.datasets.semeval import parse_marked
-from kgbuild.datasets.splits import train_dev_split
 from kgbuild.schema import RelationSchema
+from kgbuild.training_config import data_root
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "tacred"
-
-# CI always has shared/ beside the clone: there a missing folder must fail, not skip.
-needs_shared = pytest.mark.skipif(not SHARED.is_dir() and not os.environ.get("CI"),
-                                  reason=f"benchmark data not found at {SHARED}")
 
 
 def assert_spans_match(examples: list) -> None:
@@ -29,9 +24,9 @@ def assert_spans_match(examples: list) -> None:
         assert e.text[e.tail.start:e.tail.end] == e.tail.text
 
 
-@needs_shared
+@pytest.mark.data("semeval2010_task8")
 def test_semeval_train_file() -> None:
-    examples = load_dataset("semeval", SHARED / "semeval2010_task8" / "TRAIN_FILE.TXT", "train")
+    examples = load_dataset("semeval", data_root() / "semeval2010_task8" / "TRAIN_FILE.TXT", "train")
     counts = Counter(e.label for e in examples)
     assert len(examples) == 8000
     assert counts["Other"] == 1410
@@ -56,37 +51,40 @@ def test_semeval_markers_and_errors(tmp_path: Path) -> None:
         load_dataset("semeval", bad, "train")
 
 
-@needs_shared
+@pytest.mark.data("conll04")
 @pytest.mark.parametrize("split,pairs,positives", [("train", 5835, 1283), ("dev", 1502, 343)])
 def test_conll04(split: str, pairs: int, positives: int) -> None:
-    examples = load_dataset("conll04", SHARED / "conll04", split)
+    examples = load_dataset("conll04", data_root() / "conll04", split)
     labels = Counter(e.label for e in examples)
     assert len(examples) == pairs and sum(v for k, v in labels.items() if k != "no_relation") == positives
     assert set(labels) <= set(RelationSchema.bundled("conll04").all_labels)
     assert_spans_match(examples)
 
 
-@needs_shared
+@pytest.mark.data("re-docred")
 def test_redocred_dev_intra_sentence() -> None:
-    examples = load_dataset("redocred", SHARED / "re-docred", "dev")
+    examples = load_dataset("redocred", data_root() / "re-docred", "dev")
     labels = Counter(e.label for e in examples)
     assert len(examples) == 50074 and len(examples) - labels["no_relation"] == 7832
     assert labels["country"] > 0 and set(labels) <= set(RelationSchema.bundled("redocred").all_labels)
     assert_spans_match(examples[:2000])
 
 
-@needs_shared
+@pytest.mark.data("re-docred")
+@pytest.mark.data("conll04")
 def test_default_schema_training_data() -> None:
-    train = load_dataset("kgbuild-default", SHARED, "train")
-    dev = load_dataset("kgbuild-default", SHARED, "dev")
+    train = load_dataset("kgbuild-default", data_root(), "train")
+    dev = load_dataset("kgbuild-default", data_root(), "dev")
     assert (len(train), len(dev)) == (3124, 3970)
     counts = Counter(e.label for e in train)
     assert counts["no_relation"] == 1562 and counts["born_on"] == 204 and counts["founded_on"] == 75
     schema = RelationSchema.bundled("default")
     assert all(e.label in schema.all_labels and schema.allows(e.head.type, e.tail.type) for e in train + dev)
-    assert load_dataset("kgbuild-default", SHARED, "train") == train  # seeded, deterministic
+    assert load_dataset("kgbuild-default", data_root(), "train") == train  # seeded, deterministic
 
 
+@pytest.mark.data("tacrev-patch")  # the real patch files, applied to fixtures that carry their ids
+@pytest.mark.data("re-tacred-labels")
 def test_tacred_and_its_patches_on_fixtures() -> None:
     tacred = {e.id: e for e in load_dataset("tacred", FIXTURES, "dev")}
     assert len(tacred) == 5
@@ -159,11 +157,33 @@ def test_registry_lists_every_benchmark() -> None:
         RelationSchema.bundled(entry.schema)
 
 
-@needs_shared
+@pytest.mark.data("semeval2010_task8")
 def test_dev_split_is_fixed_stratified_and_disjoint() -> None:
-    examples = load_dataset("semeval", SHARED / "semeval2010_task8" / "TRAIN_FILE.TXT", "train")
+    examples = load_dataset("semeval", data_root() / "semeval2010_task8" / "TRAIN_FILE.TXT", "train")
     train, dev = train_dev_split(examples, 0.1, seed=13)
     again_train, again_dev = train_dev_split(examples, 0.1, seed=13)
     assert [e.id for e in dev] == [e.id for e in again_dev] and len(train) == len(again_train)
     assert len(dev) == 799 and not {e.id for e in train} & {e.id for e in dev}
     assert Counter(e.label for e in dev)["Other"] == 141
+
+
+def test_a_custom_dataset_registered_first_leaves_the_built_ins_visible() -> None:
+    """Registering before any lookup once hid every built-in dataset; run in a fresh interpreter so the
+    registry is empty when the custom loader registers."""
+    import subprocess
+    import sys
+
+    probe = """
+from kgbuild.datasets.registry import available, get_dataset, register_dataset
+register_dataset("mine", schema="default")(lambda path, split: [])
+assert get_dataset("semeval").schema == "semeval"
+assert get_dataset("mine").schema == "default"
+try:
+    register_dataset("conll04", schema="default")(lambda path, split: [])
+except ValueError as exc:
+    print("clash refused:", exc)
+print(len(available()))
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert "clash refused: dataset 'conll04' is registered twice" in out
+    assert int(out.split()[-1]) >= 8

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -11,14 +10,13 @@ import pytest
 import yaml
 
 from kgbuild.config import load_pipeline
+from kgbuild.training_config import data_root
 from kgbuild.workflows.evaluate import run_evaluation
 from kgbuild.workflows.train import run_training
 
-SEMEVAL = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "semeval2010_task8" / "TRAIN_FILE.TXT"
+SEMEVAL = data_root() / "semeval2010_task8" / "TRAIN_FILE.TXT"  # $KGBUILD_DATA, set for checkouts by conftest
 
-# CI always has shared/ beside the clone: there a missing file must fail, not skip.
-pytestmark = pytest.mark.skipif(not SEMEVAL.is_file() and not os.environ.get("CI"),
-                                reason=f"SemEval training file not found at {SEMEVAL}")
+pytestmark = pytest.mark.data("semeval2010_task8/TRAIN_FILE.TXT")
 
 
 @pytest.fixture(scope="module")

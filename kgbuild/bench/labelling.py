@@ -34,6 +34,7 @@ from kgbuild.config import PipelineConfig, load_pipeline
 from kgbuild.datasets.registry import load_dataset
 from kgbuild.datasets.splits import load_training_data
 from kgbuild.relations.device import number_format, to_device
+from kgbuild.relations.encoding import prefix_cache
 from kgbuild.relations.extractor import RelationExtractor
 from kgbuild.relations.scorer import LabelScorer
 from kgbuild.types import CandidatePair
@@ -75,7 +76,7 @@ def pair_set(name: str, config: PipelineConfig, limit: int) -> list[CandidatePai
         return load_training_data(config).dev[:limit]
     training = config.training
     assert training is not None
-    dev = load_dataset(training.dataset, config.resolve_path(training.data), training.dev_split or "dev")
+    dev = load_dataset(training.dataset, config.resolve_data(training.data), training.dev_split or "dev")
     return whole_sentences(dev, limit)
 
 
@@ -89,23 +90,21 @@ def forward_limit(extractor: RelationExtractor, pairs: Sequence[CandidatePair]) 
     """Seconds of kgbuild's own forward passes replayed as plain causal passes (measured pass by pass)."""
     scorer: LabelScorer = extractor.scorer
     model, spent = scorer.loaded.model, [0.0]
-    real = scorer._forward
 
-    def replay_then_run(real_tokens: int, **inputs: Any) -> Any:
+    def replay(inputs: dict[str, Any]) -> None:
         kv = [(layer.keys, layer.values) for layer in inputs["past_key_values"].layers]
         plain = {"input_ids": inputs["input_ids"], "position_ids": inputs["position_ids"],
-                 "past_key_values": scorer._cache(kv), "logits_to_keep": 1, "use_cache": True}
+                 "past_key_values": prefix_cache(model, kv, 1), "logits_to_keep": 1, "use_cache": True}
         started = time.perf_counter()
         with torch.no_grad():
             model(**plain)
         spent[0] += time.perf_counter() - started
-        return real(real_tokens, **inputs)
 
-    scorer._forward = replay_then_run  # type: ignore[method-assign]
+    scorer.forward_hooks.append(replay)
     try:
         extractor.label(pairs)
     finally:
-        del scorer._forward
+        scorer.forward_hooks.remove(replay)
     return spent[0]
 
 

@@ -76,7 +76,7 @@ def timed_load(store: Neo4jStore, triples: list[Triple]) -> list[tuple[float, Wr
 
 
 def load_entities(store: Neo4jStore, triples: list[Triple]) -> None:
-    rows = sorted(store._prepare(triples).entity_rows, key=lambda row: row["key"])
+    rows = sorted(store.prepare(triples).entity_rows, key=lambda row: row["key"])
     for start in range(0, len(rows), store.batch_size):
         store.query(MERGE_ENTITIES, {"rows": rows[start:start + store.batch_size]}, write=True)
 
@@ -85,7 +85,7 @@ def timed_merge(store: Neo4jStore, triples: list[Triple]) -> float:
     """The previous write path: one MERGE statement per relationship type and batch (entities first)."""
     began = time.perf_counter()
     load_entities(store, triples)
-    for rel_type, items in store._prepare(triples).edges_by_type.items():
+    for rel_type, items in store.prepare(triples).edges_by_type.items():
         rows = [{"h": k.head_key, "t": k.tail_key, "props": edge_properties(e)} for k, e in items]
         for start in range(0, len(rows), store.batch_size):
             store.query(merge_edges(rel_type) + "ON CREATE SET r += row.props",
@@ -98,8 +98,8 @@ def timed_in_transactions(store: Neo4jStore, triples: list[Triple]) -> float:
     began = time.perf_counter()
     load_entities(store, triples)
     rows = [{"h": k.head_key, "t": k.tail_key, "type": k.rel_type, **edge_properties(e)}
-            for k, e in sorted_edges(store._prepare(triples))]
-    with store._driver.session(database=store.config.database) as session:
+            for k, e in sorted_edges(store.prepare(triples))]
+    with store.driver.session(database=store.config.database) as session:
         session.run(
             "UNWIND $rows AS row CALL (row) { MATCH (h:Entity {key: row.h}), (t:Entity {key: row.t}) "
             "CREATE (h)-[r:$(row.type) {confidence: row.confidence, model: row.model, support: row.support, "
@@ -113,7 +113,7 @@ def timed_merge_dynamic(store: Neo4jStore, triples: list[Triple]) -> float:
     began = time.perf_counter()
     load_entities(store, triples)
     rows = [{"h": k.head_key, "t": k.tail_key, "type": k.rel_type, "props": edge_properties(e)}
-            for k, e in sorted_edges(store._prepare(triples))]
+            for k, e in sorted_edges(store.prepare(triples))]
     for start in range(0, len(rows), store.batch_size):
         store.query("UNWIND $rows AS row MATCH (h:Entity {key: row.h}), (t:Entity {key: row.t}) "
                     "MERGE (h)-[r:$(row.type)]->(t) ON CREATE SET r += row.props",
@@ -127,10 +127,10 @@ def timed_writers(writers: int) -> Callable[[Neo4jStore, list[Triple]], float]:
     def run(store: Neo4jStore, triples: list[Triple]) -> float:
         began = time.perf_counter()
         load_entities(store, triples)
-        items = sorted_edges(store._prepare(triples))
+        items = sorted_edges(store.prepare(triples))
         chunks = [items[start:start + store.batch_size] for start in range(0, len(items), store.batch_size)]
         with ThreadPoolExecutor(writers) as pool:
-            list(pool.map(lambda chunk: store._write(store._merge_edges, chunk), chunks))
+            list(pool.map(lambda chunk: store.write_edge_batch(chunk), chunks))
         return time.perf_counter() - began
     return run
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kgbuild.datasets.conll04 import load_conll04
 from kgbuild.datasets.redocred import load_redocred
-from kgbuild.datasets.splits import balance_negatives
+from kgbuild.datasets.sampling import balance_negatives
 from kgbuild.errors import DatasetError
 from kgbuild.schema import RelationSchema
 from kgbuild.types import NO_RELATION, CandidatePair

@@ -25,10 +25,12 @@ class DatasetEntry:
 
 
 _REGISTRY: dict[str, DatasetEntry] = {}
+_BUILTINS: list[bool] = []  # one True once the built-in loaders are registered: a user's own may come first
 
 
 def register_dataset(name: str, schema: str, description: str = "") -> Callable[[Loader], Loader]:
     def add(loader: Loader) -> Loader:
+        _register_builtins()  # so a user's name that clashes with a built-in one fails here, not later
         if name in _REGISTRY:
             raise ValueError(f"dataset '{name}' is registered twice")
         _REGISTRY[name] = DatasetEntry(name, schema, loader, description or (loader.__doc__ or "").strip())
@@ -73,8 +75,9 @@ def available() -> list[DatasetEntry]:
 
 
 def _register_builtins() -> None:
-    if _REGISTRY:
+    if _BUILTINS:
         return
+    _BUILTINS.append(True)
     from kgbuild.datasets import conll04, default_training, redocred, semeval, tacred
 
     register_dataset("semeval", "semeval", "SemEval-2010 Task 8, official text format")(semeval.load_semeval)

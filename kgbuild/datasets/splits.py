@@ -7,11 +7,11 @@ repository on purpose; tuning happens on dev splits carved here with a fixed see
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kgbuild.config import PipelineConfig, TrainingConfig
 from kgbuild.datasets.registry import load_dataset
+from kgbuild.datasets.sampling import balance_negatives, seeded_sample, train_dev_split
 from kgbuild.errors import TrainingError
 from kgbuild.types import NO_RELATION, CandidatePair
 
@@ -36,7 +36,7 @@ def load_training_data(config: PipelineConfig, limit: int | None = None,
     The dev split is the same whatever negatives or limit training keeps, so every workflow that
     scores "the pipeline's dev split" scores the same examples."""
     training = training_section(config)
-    data = config.resolve_path(training.data)
+    data = config.resolve_data(training.data)
     examples = load_dataset(training.dataset, data, training.train_split)
     if training.dev_split is not None:
         train, dev = examples, load_dataset(training.dataset, data, training.dev_split)
@@ -52,38 +52,3 @@ def load_training_data(config: PipelineConfig, limit: int | None = None,
         chosen = {id(example) for example in sampled}
         dev, calibration = sampled, [example for example in dev if id(example) not in chosen]
     return TrainingData(train=train, dev=dev, calibration=calibration)
-
-
-def seeded_sample(examples: list[CandidatePair], limit: int, seed: int) -> list[CandidatePair]:
-    """At most ``limit`` examples chosen with ``seed``, in input order."""
-    if limit >= len(examples):
-        return examples
-    order = list(range(len(examples)))
-    random.Random(seed).shuffle(order)
-    return [examples[i] for i in sorted(order[:limit])]
-
-
-def train_dev_split(examples: Sequence[CandidatePair], dev_fraction: float,
-                    seed: int) -> tuple[list[CandidatePair], list[CandidatePair]]:
-    """Stratified by label, deterministic for a seed; both halves keep the input order."""
-    if not 0.0 < dev_fraction < 1.0:
-        raise ValueError("dev_fraction must be between 0 and 1")
-    by_label: dict[str, list[int]] = {}
-    for index, example in enumerate(examples):
-        by_label.setdefault(str(example.label), []).append(index)
-    rng = random.Random(seed)
-    dev: set[int] = set()
-    for label in sorted(by_label):
-        indexes = by_label[label]
-        rng.shuffle(indexes)
-        dev.update(indexes[:round(len(indexes) * dev_fraction)])
-    return ([e for i, e in enumerate(examples) if i not in dev], [e for i, e in enumerate(examples) if i in dev])
-
-
-def balance_negatives(examples: Sequence[CandidatePair], no_relation: str, rng: random.Random,
-                      ratio: float = 1.0) -> list[CandidatePair]:
-    """Positives, then at most ``ratio`` × as many negatives sampled with ``rng`` (in input order)."""
-    positives = [e for e in examples if e.label != no_relation]
-    negatives = [e for e in examples if e.label == no_relation]
-    keep = set(rng.sample(range(len(negatives)), min(len(negatives), round(len(positives) * ratio))))
-    return positives + [e for i, e in enumerate(negatives) if i in keep]

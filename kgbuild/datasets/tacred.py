@@ -15,11 +15,10 @@ from typing import Any
 
 from kgbuild.datasets.common import TokenText, read_json
 from kgbuild.errors import DatasetError
+from kgbuild.training_config import data_root
 from kgbuild.types import CandidatePair
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
-DEFAULT_TACREV = SHARED / "tacrev-patch"
-DEFAULT_RETACRED = SHARED / "re-tacred-labels"
+TACREV_DIR, RETACRED_DIR = "tacrev-patch", "re-tacred-labels"
 TACREV_ENV, RETACRED_ENV = "KGBUILD_TACREV_PATCH", "KGBUILD_RETACRED_LABELS"
 _FIELDS = ("id", "token", "subj_start", "subj_end", "obj_start", "obj_end", "subj_type", "obj_type", "relation")
 
@@ -49,22 +48,22 @@ def _example(file: Path, number: int, record: Any) -> CandidatePair:
     return CandidatePair(text=text.text, head=head, tail=tail, label=record["relation"], id=str(record["id"]))
 
 
-def tacrev_patch(split: str, patch_dir: Path = DEFAULT_TACREV) -> dict[str, str]:
+def tacrev_patch(split: str, patch_dir: Path | None = None) -> dict[str, str]:
     if split == "train":
         return {}
-    file = patch_dir / f"{split}_patch.json"
+    file = (patch_dir or data_root() / TACREV_DIR) / f"{split}_patch.json"
     rows = read_json(file)
     if not isinstance(rows, list) or not all(isinstance(r, dict) and {"id", "relation"} <= set(r) for r in rows):
         raise DatasetError(f"{file}: expected a list of {{id, relation}} objects")
     return {str(r["id"]): str(r["relation"]) for r in rows}
 
 
-def find_patch_dir(data: Path, name: str, env: str, default: Path) -> Path:
+def find_patch_dir(data: Path, name: str, env: str) -> Path:
     """Where the patch files live: ``$env``, else a ``name`` folder beside or inside the TACRED data, else
-    the development checkout's shared datasets."""
+    one in the data folder (``KGBUILD_DATA``, see :func:`~kgbuild.training_config.data_root`)."""
     folder = data if data.is_dir() else data.parent
     explicit = os.environ.get(env)
-    candidates = [Path(explicit)] if explicit else [folder / name, folder.parent / name, default]
+    candidates = [Path(explicit)] if explicit else [folder / name, folder.parent / name, data_root() / name]
     for candidate in candidates:
         if candidate.is_dir():
             return candidate
@@ -72,12 +71,12 @@ def find_patch_dir(data: Path, name: str, env: str, default: Path) -> Path:
 
 
 def load_tacrev(path: Path, split: str = "train", patch_dir: Path | None = None) -> list[CandidatePair]:
-    patch = tacrev_patch(split, patch_dir or find_patch_dir(path, "tacrev-patch", TACREV_ENV, DEFAULT_TACREV))
+    patch = tacrev_patch(split, patch_dir or find_patch_dir(path, TACREV_DIR, TACREV_ENV))
     return [_relabel(e, patch[e.id]) if e.id in patch else e for e in load_tacred(path, split)]
 
 
-def retacred_labels(split: str, labels_dir: Path = DEFAULT_RETACRED) -> dict[str, str]:
-    file = labels_dir / f"{split}_id2label.json"
+def retacred_labels(split: str, labels_dir: Path | None = None) -> dict[str, str]:
+    file = (labels_dir or data_root() / RETACRED_DIR) / f"{split}_id2label.json"
     mapping = read_json(file)
     if not isinstance(mapping, dict):
         raise DatasetError(f"{file}: expected an object mapping TACRED ids to relations")
@@ -85,8 +84,7 @@ def retacred_labels(split: str, labels_dir: Path = DEFAULT_RETACRED) -> dict[str
 
 
 def load_retacred(path: Path, split: str = "train", labels_dir: Path | None = None) -> list[CandidatePair]:
-    labels = retacred_labels(split, labels_dir or find_patch_dir(path, "re-tacred-labels", RETACRED_ENV,
-                                                                 DEFAULT_RETACRED))
+    labels = retacred_labels(split, labels_dir or find_patch_dir(path, RETACRED_DIR, RETACRED_ENV))
     return [_relabel(e, labels[e.id]) for e in load_tacred(path, split) if e.id in labels]
 
 

@@ -125,9 +125,14 @@ class SentenceAnnotator:
         for document, offset, _ in pieces:
             by_doc[id(document)].append((offset, next(parsed)))
         for document in docs:
-            sentences = list(self._sentences(document, by_doc[id(document)]))
-            sentences = vote_types(sentences) if self.type_vote else sentences
-            yield document, link_references(sentences) if self.references else sentences
+            yield document, self.sentences_of(document, by_doc[id(document)])
+
+    def sentences_of(self, document: Document, parsed: list[tuple[int, Any]]) -> list[Sentence]:
+        """The document's sentences from its parsed pieces (``(offset, spaCy Doc)``), one type per name and
+        pronouns linked: the spaCy component hands in a Doc that another pipeline parsed."""
+        sentences = list(self._sentences(document, parsed))
+        sentences = vote_types(sentences) if self.type_vote else sentences
+        return link_references(sentences) if self.references else sentences
 
     def _sentences(self, document: Document, parsed: list[tuple[int, Any]]) -> Iterator[Sentence]:
         index = 0

@@ -129,7 +129,7 @@ class BaseGraphStore(ABC):
                              Entity(t_name, t_type), Evidence.from_json(item))
 
     # -- writes -------------------------------------------------------------------------
-    def _prepare(self, triples: Sequence[Triple]) -> PreparedWrite:
+    def prepare(self, triples: Sequence[Triple]) -> PreparedWrite:
         """Resolve each end to its canonical entity, then group against the schema (``no_relation``
         dropped, unknown labels refused; a fact through a pronoun link a user undid dropped too)."""
         table = self._aliases
@@ -189,7 +189,7 @@ class BaseGraphStore(ABC):
                       change: Change | None = None) -> tuple[PreparedWrite, list[str]]:
         """Stored triples around ``keys`` (after ``change``), resolved again under the current table; and the
         entities of ``keys`` left without any edge, to delete."""
-        prepared = self._prepare([AliasTable.surface(t) for t in (change(stored) if change else stored)])
+        prepared = self.prepare([AliasTable.surface(t) for t in (change(stored) if change else stored)])
         kept = {row["key"] for row in prepared.entity_rows}
         return prepared, sorted(keys - kept)
 

@@ -170,7 +170,7 @@ class EmbeddedStore(BaseGraphStore):
         self._require_schema()
         with self._restoring_aliases():
             update = self._document_aliases(self._replaced_documents(document, previous, aliases), aliases or ())
-            prepared = self._prepare(triples)
+            prepared = self.prepare(triples)
             with self._transaction():
                 if previous is not None:
                     self._remove_document(previous.id)
@@ -181,7 +181,7 @@ class EmbeddedStore(BaseGraphStore):
     def write_triples(self, triples: Sequence[Triple]) -> None:
         self._require_schema()
         with self._transaction():
-            self._merge(self._prepare(triples))
+            self._merge(self.prepare(triples))
 
     def remove_document(self, doc_id: str) -> None:
         self._require_schema()

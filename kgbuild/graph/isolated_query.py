@@ -24,6 +24,8 @@ from kgbuild.graph.store import QueryResult, QueryTimeoutError
 
 # A fresh interpreter imports the store and opens the database before the query's clock starts.
 START_UP_SECONDS = 60.0
+# The child's side lives in its own module, which imports the store: this one must not (the store imports it).
+CHILD_MODULE = "kgbuild.graph.isolated_query_child"
 # The database's own limit stops most queries in time; the child is killed this much later.
 _GRACE_SECONDS = 2.0
 
@@ -42,7 +44,7 @@ def run_isolated(request: QueryRequest) -> QueryResult:
     The time limit counts from the moment the child has opened the database."""
     with tempfile.TemporaryDirectory(prefix="kgbuild-query-") as folder:
         answer, errors = Path(folder) / "answer.pickle", Path(folder) / "stderr.txt"
-        with errors.open("wb") as stderr, subprocess.Popen([sys.executable, "-m", __name__, str(answer)],
+        with errors.open("wb") as stderr, subprocess.Popen([sys.executable, "-m", CHILD_MODULE, str(answer)],
                                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                                             stderr=stderr) as child:
             assert child.stdin is not None and child.stdout is not None
@@ -74,32 +76,3 @@ def _ending(returncode: int, stderr: str) -> str:
         return f"killed by signal {-returncode}"
     last = stderr.strip().splitlines()[-1:] or [""]
     return f"exit {returncode}" + (f": {last[0][:200]}" if last[0] else "")
-
-
-def _answer(request: QueryRequest) -> tuple[str, Any]:
-    from kgbuild.graph.embedded import EmbeddedStore
-
-    try:
-        store = EmbeddedStore(request.path, read_only=True, buffer_pool_mb=request.buffer_pool_mb, isolated=False)
-        sys.stdout.write("ready\n")
-        sys.stdout.flush()
-        try:
-            result = store.query(request.cypher, request.params, timeout=request.timeout)
-        finally:
-            store.close()
-    except ReadOnlyQueryError as exc:
-        return "refused", str(exc)
-    except QueryTimeoutError:
-        return "timeout", request.timeout
-    except StoreError as exc:
-        return "error", str(exc)
-    return "rows", (result.columns, result.rows)
-
-
-def main(answer_path: str) -> None:
-    request = pickle.loads(sys.stdin.buffer.read())  # noqa: S301  (sent by the parent process)
-    Path(answer_path).write_bytes(pickle.dumps(_answer(request)))
-
-
-if __name__ == "__main__":
-    main(sys.argv[1])

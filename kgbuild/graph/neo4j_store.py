@@ -25,6 +25,7 @@ from kgbuild.graph.neo4j_writes import (
     batches,
     merge_edge_batch,
     plain_rel_type,
+    remove_document_tx,
     server_version_tuple,
     sorted_edges,
     take_edges_touching,
@@ -37,7 +38,6 @@ from kgbuild.graph.queries import (
     MERGE_ENTITIES,
     NODE_LABELS,
     READ_ALIASES,
-    SET_EDGE_PROPERTIES,
     SET_ENTITY_ALIASES,
     document_params,
 )
@@ -49,7 +49,6 @@ from kgbuild.graph.store import (
     QueryTimeoutError,
     ReadOnlyQueryError,
     StoreError,
-    without_document,
 )
 from kgbuild.schema import RelationSchema
 from kgbuild.types import Alias, Triple
@@ -102,7 +101,7 @@ class Neo4jStore(BaseGraphStore):
         if major is None or int(major.group()) < MIN_MAJOR_VERSION:
             driver.close()
             raise StoreError(f"Neo4j at {uri} is version {version}; kgbuild needs Neo4j {MIN_MAJOR_VERSION} or newer")
-        self._driver = driver
+        self.driver = driver
         self.server_version = version
         self.dynamic_types = server_version_tuple(version) >= DYNAMIC_TYPES_SINCE
         log.info("connected to Neo4j %s at %s", version, uri)
@@ -117,7 +116,7 @@ class Neo4jStore(BaseGraphStore):
     def _create_schema(self, schema: RelationSchema) -> None:
         """Constraints and indexes, each its own transaction, as Neo4j requires."""
         for statement in SCHEMA_STATEMENTS:
-            self._write(CountingTransaction.run, statement)
+            self.write_transaction(CountingTransaction.run, statement)
 
     # -- reads --------------------------------------------------------------------------
     def documents(self) -> dict[str, DocumentRecord]:
@@ -160,7 +159,7 @@ class Neo4jStore(BaseGraphStore):
             return QueryResult(columns, [[plain(record[c]) for c in columns] for record in result])
 
         try:
-            with self._driver.session(database=self.config.database) as session:
+            with self.driver.session(database=self.config.database) as session:
                 return session.execute_write(work) if write else session.execute_read(work)
         except Neo4jError as exc:
             if "AccessMode" in (exc.code or ""):
@@ -183,34 +182,38 @@ class Neo4jStore(BaseGraphStore):
         self._require_schema()
         with self._restoring_aliases():
             update = self._document_aliases(self._replaced_documents(document, previous, aliases), aliases or ())
-            prepared = self._prepare(triples)
+            prepared = self.prepare(triples)
 
             def work(tx: CountingTransaction) -> None:
                 if previous is not None:
-                    self._remove_document(tx, previous.id)
+                    remove_document_tx(tx, previous.id)
                 tx.run(MERGE_DOCUMENT, **document_params(document))
                 write_document_aliases(tx, update)
                 self._merge(tx, prepared)
 
-            self._write(work)
+            self.write_transaction(work)
 
     def write_triples(self, triples: Sequence[Triple]) -> None:
         """Bulk merge: entity batches, then edge batches of all types sorted by key; each batch one transaction."""
-        prepared = self._prepare(triples)
+        prepared = self.prepare(triples)
         for chunk in batches(sorted(prepared.entity_rows, key=lambda row: row["key"]), self.batch_size):
-            self._write(CountingTransaction.run, MERGE_ENTITIES, rows=chunk)
+            self.write_transaction(CountingTransaction.run, MERGE_ENTITIES, rows=chunk)
         for edge_chunk in batches(sorted_edges(prepared), self.batch_size):
-            self._write(self._merge_edges, edge_chunk)
+            self.write_edge_batch(edge_chunk)
+
+    def write_edge_batch(self, items: EdgeItems) -> None:
+        """One batch of edges (sorted, their entities written) in its own transaction; benchmarks time it."""
+        self.write_transaction(self._merge_edges, items)
 
     def remove_document(self, doc_id: str) -> None:
         self._require_schema()
         with self._restoring_aliases():
             update = self._document_aliases([doc_id], ())
             def work(tx: CountingTransaction) -> None:
-                self._remove_document(tx, doc_id)
+                remove_document_tx(tx, doc_id)
                 write_document_aliases(tx, update)
 
-            self._write(work)
+            self.write_transaction(work)
 
     def _relink(self, records: list[Alias], keys: set[str], change: Change | None = None) -> None:
         def work(tx: CountingTransaction) -> None:
@@ -222,20 +225,7 @@ class Neo4jStore(BaseGraphStore):
             self._merge(tx, prepared)
             tx.run(SET_ENTITY_ALIASES, rows=self._alias_rows(keys.difference(orphans)))
 
-        self._write(work)
-
-    def _remove_document(self, tx: CountingTransaction, doc_id: str) -> None:
-        rows = tx.run(
-            "MATCH (:Entity)-[r]->(:Entity) WHERE $id IN r.doc_ids RETURN elementId(r) AS rid, r.evidence AS evidence",
-            id=doc_id,
-        )
-        updates, deletions = without_document((({"rid": r["rid"]}, r["evidence"]) for r in rows), doc_id)
-        if deletions:
-            tx.run("UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.rid DELETE r", rows=deletions)
-        if updates:
-            tx.run(f"UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.rid {SET_EDGE_PROPERTIES}",
-                   rows=updates)
-        tx.run("MATCH (d:Document {id: $id}) DETACH DELETE d", id=doc_id)
+        self.write_transaction(work)
 
     def _merge_edges(self, tx: CountingTransaction, items: EdgeItems) -> None:
         merge_edge_batch(tx, items, self.dynamic_types)
@@ -249,8 +239,8 @@ class Neo4jStore(BaseGraphStore):
     def profile_write(self, triples: Sequence[Triple]) -> list[StatementProfile]:
         """PROFILE each statement that writing ``triples`` as one batch runs (entities, then edges), in a
         transaction that is rolled back: the plans, row counts and db hits, and nothing written."""
-        prepared = self._prepare(triples)
-        with self._driver.session(database=self.config.database) as session:
+        prepared = self.prepare(triples)
+        with self.driver.session(database=self.config.database) as session:
             tx = session.begin_transaction()
             try:
                 profiling = ProfilingTransaction(tx)
@@ -260,7 +250,7 @@ class Neo4jStore(BaseGraphStore):
                 tx.rollback()
 
     # -- plumbing -----------------------------------------------------------------------
-    def _write(self, work: Callable[..., object], *args: Any, **kwargs: Any) -> None:
+    def write_transaction(self, work: Callable[..., object], *args: Any, **kwargs: Any) -> None:
         """Run ``work(tx, *args, **kwargs)`` in one managed write transaction: all of it commits or none does."""
         from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, ServiceUnavailable
 
@@ -270,7 +260,7 @@ class Neo4jStore(BaseGraphStore):
             return wrapped.counters
 
         try:
-            with self._driver.session(database=self.config.database) as session:
+            with self.driver.session(database=self.config.database) as session:
                 self.counters.add(session.execute_write(attempt))
         except ConstraintError as exc:
             raise StoreError(f"Neo4j constraint conflict, nothing from this batch was written: {one_line(exc)}") \
@@ -285,7 +275,7 @@ class Neo4jStore(BaseGraphStore):
         from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable
 
         try:
-            with self._driver.session(database=self.config.database) as session:
+            with self.driver.session(database=self.config.database) as session:
                 return list(session.execute_read(lambda tx: tx.run(cypher, params).data()))
         except ServiceUnavailable as exc:
             raise StoreError(f"lost the connection to Neo4j at {safe_uri(self.config.uri)}") from exc
@@ -293,7 +283,7 @@ class Neo4jStore(BaseGraphStore):
             raise StoreError(f"Neo4j read failed: {one_line(exc)}") from exc
 
     def close(self) -> None:
-        self._driver.close()
+        self.driver.close()
 
 
 __all__ = ["MIN_MAJOR_VERSION", "Neo4jStore", "StatementProfile", "WriteCounters"]

@@ -26,7 +26,7 @@ from kgbuild.graph.queries import (
     SET_EDGE_PROPERTIES,
     SET_ENTITY_ALIASES,
 )
-from kgbuild.graph.store import StoreError, edge_properties
+from kgbuild.graph.store import StoreError, edge_properties, without_document
 from kgbuild.types import Evidence
 
 # Constraints and indexes, created once per database (never by a read-only store).
@@ -176,3 +176,18 @@ def write_document_aliases(tx: CountingTransaction, update: AliasUpdate) -> None
         tx.run(MERGE_ALIASES, rows=[r.to_row() for r in update.records])
     if update.entity_aliases:
         tx.run(SET_ENTITY_ALIASES, rows=update.entity_aliases)
+
+
+def remove_document_tx(tx: CountingTransaction, doc_id: str) -> None:
+    """Inside ``tx``: the document's evidence leaves its edges (an edge left with none goes), then its node."""
+    rows = tx.run(
+        "MATCH (:Entity)-[r]->(:Entity) WHERE $id IN r.doc_ids RETURN elementId(r) AS rid, r.evidence AS evidence",
+        id=doc_id,
+    )
+    updates, deletions = without_document((({"rid": r["rid"]}, r["evidence"]) for r in rows), doc_id)
+    if deletions:
+        tx.run("UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.rid DELETE r", rows=deletions)
+    if updates:
+        tx.run(f"UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.rid {SET_EDGE_PROPERTIES}",
+               rows=updates)
+    tx.run("MATCH (d:Document {id: $id}) DETACH DELETE d", id=doc_id)

@@ -193,12 +193,17 @@ def _read(path: Path, max_bytes: int) -> ReadResult:
         text = parser(raw)
     except _ReadError as exc:
         return _fail(shown, str(exc))
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         return ReadResult(problem=FileProblem(shown, "no text content after parsing", "skipped"))
-    digest = hashlib.sha256(raw).hexdigest()
-    document = Document(id=f"doc-{digest[:16]}", path=document_path(path), hash=digest, text=text)
-    return ReadResult(document=document)
+    return ReadResult(document=document_from_text(text, document_path(path), raw))
+
+
+def document_from_text(text: str, path: str, raw: bytes | None = None) -> Document:
+    """A document whose id derives from its bytes (``raw``, else the text as UTF-8), so it is stable across
+    runs; line ends become ``\n`` so offsets mean the same on every platform."""
+    digest = hashlib.sha256(raw if raw is not None else text.encode("utf-8")).hexdigest()
+    return Document(id=f"doc-{digest[:16]}", path=path, hash=digest,
+                    text=text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 class _ReadError(Exception):

@@ -17,7 +17,7 @@ tokens that decide between labels; see :mod:`kgbuild.relations.label_tree`).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +102,7 @@ class LabelScorer:
         self._pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id)
         self.forward_passes = 0  # counted for the structural test and the benchmarks
         self.tokens_fed = 0
+        self.forward_hooks: list[Callable[[dict[str, Any]], None]] = []  # see each pass's inputs (benchmarks)
 
     @property
     def device(self) -> torch.device:
@@ -165,6 +166,8 @@ class LabelScorer:
     def _forward(self, real_tokens: int, **inputs: Any) -> Any:
         self.forward_passes += 1
         self.tokens_fed += real_tokens
+        for hook in self.forward_hooks:
+            hook(inputs)
         return self.loaded.model(use_cache=True, **inputs)
 
     def _encode_sentence(self, sentence: list[int]) -> SentenceContext:

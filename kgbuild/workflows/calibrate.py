@@ -17,7 +17,8 @@ from typing import Any
 
 from kgbuild.config import PipelineConfig
 from kgbuild.datasets.registry import check_dataset_schema
-from kgbuild.datasets.splits import load_training_data, seeded_sample, training_section
+from kgbuild.datasets.sampling import seeded_sample
+from kgbuild.datasets.splits import load_training_data, training_section
 from kgbuild.errors import ConfigError
 from kgbuild.evaluation.metrics import expected_calibration_error, standard_metrics
 from kgbuild.evaluation.temperature import fit_temperature, tempered_scores

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +25,7 @@ from kgbuild.relations.extractor import RelationExtractor
 from kgbuild.relations.preparation import prepared_seconds
 from kgbuild.resolution.within_document import document_aliases
 from kgbuild.schema import RelationSchema
-from kgbuild.types import Alias, CandidatePair, Document, Triple
+from kgbuild.types import Alias, CandidatePair, Document, Sentence, Triple
 
 
 @dataclass(frozen=True)
@@ -133,13 +133,33 @@ def read_and_annotate(items: Sequence[WorkItem], annotator: SentenceAnnotator, s
             annotated.append(AnnotatedDocument(item, DocumentRecord(document.id, document.path, document.hash)))
     by_id = {a.record.id: a for a in annotated if a.record is not None}
     with clock.timed("sentences + entities"):
-        for document, sentences in annotator.annotate(documents):
-            target = by_id[document.id]
-            target.sentences = len(sentences)
-            target.entities = sum(1 for s in sentences for m in s.mentions if not m.link)
-            target.pairs = list(candidate_pairs(sentences, schema))
-            target.aliases = document_aliases(document.id, sentences) + reference_aliases(document.id, sentences)
+        for found in annotate_documents(documents, annotator, schema):
+            target = by_id[found.document.id]
+            target.sentences = len(found.sentences)
+            target.entities = sum(1 for s in found.sentences for m in s.mentions if not m.link)
+            target.pairs = found.pairs
+            target.aliases = found.aliases
     return annotated
+
+
+@dataclass
+class Annotation:
+    """What the first stage finds in one document: sentences with entities, the pairs the schema allows,
+    and the names the document gives one entity (short forms, pronoun links)."""
+
+    document: Document
+    sentences: list[Sentence]
+    pairs: list[CandidatePair]
+    aliases: list[Alias]
+
+
+def annotate_documents(documents: Iterable[Document], annotator: SentenceAnnotator,
+                       schema: RelationSchema) -> Iterator[Annotation]:
+    """Sentences, entities, candidate pairs and aliases per document: the one path that ingest, the Python
+    API and the spaCy component share."""
+    for document, sentences in annotator.annotate(documents):
+        yield Annotation(document, sentences, list(candidate_pairs(sentences, schema)),
+                         document_aliases(document.id, sentences) + reference_aliases(document.id, sentences))
 
 
 def label_documents(annotated: Sequence[AnnotatedDocument], extractor: Callable[[], RelationExtractor],

@@ -242,12 +242,14 @@ def make_executor(config: PipelineConfig, schema: RelationSchema, extractor: Rel
 
 
 def ingest_folder(config: PipelineConfig, folder: Path, hooks: IngestHooks | None = None, *,
-                  keep_missing: bool = False) -> IngestSummary:
+                  keep_missing: bool = False, extractor: RelationExtractor | None = None,
+                  nlp: Any | None = None) -> IngestSummary:
     """``kgbuild ingest``: the folder into the configured store, which is closed afterwards. A store the run
-    created is removed again when the run fails before writing any document (a bad bank or adapter)."""
+    created is removed again when the run fails before writing any document (a bad bank or adapter).
+    ``extractor`` and ``nlp``: models a caller already loaded (the Python API keeps them between calls)."""
     if not folder.exists() and not folder.is_symlink():
         raise InputError(f"input folder not found: {folder}")
-    ingestor = Ingestor(config)  # loads the schema before any store is touched
+    ingestor = Ingestor(config, extractor, nlp)  # loads the schema before any store is touched
     created = _new_embedded_store(config)
     store = open_store(config.store)
     discard: Path | None = None

@@ -29,6 +29,7 @@ from kgbuild.relations.device import describe, resolve_device
 from kgbuild.relations.lora_trainer import LoRATrainer, TrainExample, TrainingTotals, training_totals
 from kgbuild.relations.rag_prompter import RagPrompter
 from kgbuild.relations.retrieval import write_bank
+from kgbuild.training_config import DATA_PREFIX
 from kgbuild.workflows.epoch_selection import EpochSelector
 from kgbuild.workflows.evaluate import evaluate_examples
 
@@ -131,7 +132,8 @@ def run_training(config: PipelineConfig, *, max_steps: int | None = None, limit:
 def artefact_pipeline(config: PipelineConfig, out: Path) -> PipelineConfig:
     """The resolved pipeline, with paths pointing at files inside the artefact folder."""
     training = training_section(config)
-    data_path = os.path.relpath(config.resolve_path(training.data), out.resolve())
+    data_path = (training.data if training.data.startswith(DATA_PREFIX)  # wherever the user keeps the data
+                 else os.path.relpath(config.resolve_path(training.data), out.resolve()))
     patterns = config.entities.patterns
     entities = config.entities.model_copy(update={
         "patterns": None if patterns is None else os.path.relpath(config.resolve_path(patterns), out.resolve())})
