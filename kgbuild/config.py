@@ -207,16 +207,26 @@ class PipelineConfig(_Section):
         return self.resolve_asset("bank", bank) if bank is not None and self.retriever.k > 0 else None
 
     def corrections_path(self) -> Path | None:
-        """The correction bank written by ``kgbuild review`` (it may not exist yet). It stays in the folder its
-        setting names: a link planted there cannot send the review page's writes elsewhere."""
+        """The correction bank written by ``kgbuild review`` (it may not exist yet): beside the user's pipeline
+        file, or in the working directory for a pipeline kgbuild ships. It stays in the folder its setting
+        names: a link planted there cannot send the review page's writes elsewhere."""
         spec = self.retriever.corrections
         if not spec:
             return None
-        named = Path(spec.replace("{name}", self.name))
-        path, folder = (self.resolve_path(str(p)).resolve() for p in (named, named.parent))
+        named = Path(os.path.expanduser(spec.replace("{name}", self.name)))
+        base = Path.cwd() if self.is_shipped() else self.base_dir  # never write into kgbuild's own files
+        path, folder = ((p if p.is_absolute() else base / p).resolve() for p in (named, named.parent))
         if path.parent != folder:
             raise ConfigError(f"retriever.corrections {spec!r} leads out of {folder} (to {path})")
         return path
+
+    def is_shipped(self) -> bool:
+        """Whether this is one of kgbuild's own pipeline files (``pipelines/`` or inside the package), which
+        a user runs but does not own: what it would write beside itself goes to the working directory."""
+        if not self.source:
+            return False
+        where = Path(self.source).resolve()
+        return any(where.is_relative_to(root.resolve()) for root in (REPO_PIPELINES, Path(__file__).parent))
 
     def without_corrections(self) -> PipelineConfig:
         """For evaluations and benchmarks: the model alone, no reviewer's labels or examples."""

@@ -93,3 +93,16 @@ def both_stores(request: pytest.FixtureRequest, tmp_path: Path, default_schema: 
     graph.ensure_schema(default_schema)  # reloads the (now empty) alias table
     yield graph
     graph.close()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Any:
+    """Debian's headless Chromium driven by Selenium (tests/run.sh installs both)."""
+    from kgbuild.testing.browser import BrowserUnavailable, headless_chromium
+
+    try:
+        driver = headless_chromium(tmp_path / "chrome")
+    except BrowserUnavailable as exc:
+        pytest.fail(str(exc))
+    yield driver
+    driver.quit()

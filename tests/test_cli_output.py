@@ -132,3 +132,37 @@ def test_ingest_progress_shows_documents_per_second() -> None:
     rate = column.render(progress.tasks[files]).plain
     assert rate.endswith(" docs/s") and float(rate.split()[0]) > 0
     assert column.render(progress.tasks[pairs]).plain == ""  # pairs arrive in bursts: no rate on that row
+
+
+def test_facts_of_one_file_above_a_confidence(tmp_path: Path) -> None:
+    from kgbuild.graph.store import DocumentRecord
+
+    path = tmp_path / "g.lbug"
+    store = EmbeddedStore(path)
+    store.ensure_schema(SCHEMA)
+    store.replace_document(DocumentRecord("doc-a", "/data/news/a.txt", "h1"),
+                           [make_triple("Ann", "works_for", "Acme", doc="doc-a", sentence="Ann works for Acme.",
+                                        confidence=0.95),
+                            make_triple("Ann", "works_for", "Globex", doc="doc-a", confidence=0.55)])
+    store.replace_document(DocumentRecord("doc-b", "/data/news/b.txt", "h2"),
+                           [make_triple("Bob", "works_for", "Initech", doc="doc-b", confidence=0.9)])
+    store.close()
+    runner = CliRunner()
+    result = runner.invoke(app, ["facts", "--store-path", str(path), "--file", "a.txt", "--min-confidence", "0.8",
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [(r["head"]["name"], r["tail"]["name"], r["document"]) for r in rows] == [("Ann", "Acme",
+                                                                                     "/data/news/a.txt")]
+    everything = runner.invoke(app, ["facts", "--store-path", str(path)])
+    assert "3 fact(s)" in everything.output and everything.output.index("Acme") < everything.output.index("Globex")
+    missing = runner.invoke(app, ["facts", "--store-path", str(path), "--file", "c.txt"])
+    assert missing.exit_code == 1 and "no stored document is 'c.txt'" in missing.output
+
+
+def test_eval_train_and_calibrate_default_the_pipeline_like_ingest() -> None:
+    for command in ("eval", "train", "calibrate", "ingest", "query"):
+        result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0
+        assert "default: pipelines/default.yaml" in result.output, command
+    assert "'kgbuild[ray]'" in CliRunner().invoke(app, ["ingest", "--help"], env={"COLUMNS": "200"}).output

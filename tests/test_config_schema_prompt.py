@@ -116,3 +116,16 @@ def test_correction_bank_sits_beside_the_pipeline_and_evaluations_leave_it_out(t
     config = load_pipeline(pipeline)
     assert config.corrections_path() == tmp_path / "mine.corrections.jsonl"
     assert config.without_corrections().corrections_path() is None
+
+
+def test_a_shipped_pipeline_keeps_its_corrections_in_the_working_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never beside kgbuild's own files: with a non-editable install they sit in site-packages."""
+    from kgbuild.config import load_pipeline
+
+    monkeypatch.chdir(tmp_path)
+    shipped = [load_pipeline(), load_pipeline(REPO / "kgbuild" / "resources" / "models" / "default-rag-lora"
+                                              / "pipeline.yaml")]
+    for config in shipped:
+        assert config.is_shipped()
+        assert config.corrections_path() == tmp_path / f"{config.name}.corrections.jsonl"

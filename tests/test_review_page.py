@@ -7,7 +7,6 @@ requests without the run's token are refused, and entity text stays text (no scr
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import threading
 import time
@@ -25,7 +24,6 @@ from kgbuild.graph.store import DocumentRecord
 from kgbuild.schema import RelationSchema
 from kgbuild.types import Entity, Evidence, Triple
 
-CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 TOKEN = "test-token-123"
 HOSTILE = "<script>window.pwned=1</script>"
 
@@ -65,24 +63,6 @@ def served(tmp_path: Path, default_schema: RelationSchema) -> Iterator[dict[str,
     server.should_exit = True
     thread.join(10)
     store.close()
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    if not (CHROMIUM and DRIVER):
-        pytest.fail("chromium and chromedriver are needed (tests/run.sh installs Debian's packages)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1400,900", f"--user-data-dir={tmp_path / 'chrome'}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    yield driver
-    driver.quit()
 
 
 def test_a_correction_in_the_browser_changes_the_graph_and_the_bank(served: dict[str, Any], browser: Any) -> None:
@@ -160,3 +140,18 @@ def test_decisions_accept_mark_wrong_spans_and_refuse_unknown_labels(served: dic
         [("accept", "works_for", ""), ("wrong_entity", "works_for", "tail")]
     left = {(t.head.name, t.label, t.evidence.reviewed_by) for t in store.iter_triples()}
     assert left == {("Ann Lee", "works_for", "ana"), (HOSTILE, "works_for", "")}
+
+
+def test_the_page_links_to_the_graph_view_as_a_download(served: dict[str, Any], browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{served['url']}/?token={TOKEN}")
+    link = browser.find_element(By.ID, "graph-link").get_attribute("href")
+    assert link == f"{served['url']}/graph.html?token={TOKEN}"
+    with urllib.request.urlopen(link, timeout=30) as response:
+        assert response.headers["Content-Disposition"] == 'attachment; filename="kgbuild-graph.html"'
+        page = response.read().decode("utf-8")
+    assert 'id="graph-data"' in page and "Maria Delgado" in page and HOSTILE not in page
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{served['url']}/graph.html?token=wrong", timeout=10)
+    assert refused.value.code == 403

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from kgbuild.cli._common import app, configure_logging, console, user_errors
-from kgbuild.cli._options import DeviceOpt, load_config
+from kgbuild.cli._options import DeviceOpt, PipelineOpt, load_config
 from kgbuild.workflows.calibrate import calibrate_threshold
 
 
@@ -21,9 +20,9 @@ def _precision_recall(metrics: dict[str, Any]) -> tuple[float, float]:
 
 @app.command()
 def calibrate(
-    pipeline: Annotated[Path, typer.Option("--pipeline", "-p", help="pipeline YAML with a 'training' section")],
     limit: Annotated[int | None, typer.Option(
         "--limit", help="calibrate on at most this many held-out dev examples (seeded)")] = None,
+    pipeline: PipelineOpt = None,
     device: DeviceOpt = None,
 ) -> None:
     """Fit generator.temperature (confidences that match accuracy), then pick generator.threshold where the

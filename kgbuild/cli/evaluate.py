@@ -11,7 +11,7 @@ from rich.progress import TextColumn
 from rich.table import Table
 
 from kgbuild.cli._common import app, configure_logging, console, plain, progress_bar, user_errors
-from kgbuild.cli._options import DeviceOpt, load_config
+from kgbuild.cli._options import DeviceOpt, PipelineOpt, load_config
 from kgbuild.config import PipelineConfig
 from kgbuild.errors import ConfigError
 from kgbuild.evaluation.report import per_relation_table
@@ -22,7 +22,6 @@ from kgbuild.workflows.evaluate_merges import ALIASES_DATASET, evaluate_merges
 
 @app.command(name="eval")
 def evaluate(
-    pipeline: Annotated[Path, typer.Option("--pipeline", "-p", help="pipeline YAML (its generator is evaluated)")],
     dataset: Annotated[str | None, typer.Option(
         "--dataset", help="semeval, tacred, tacrev, retacred, conll04, redocred (default: the pipeline's); docs: "
                           "whole documents against a gold file (examples/eval); aliases: entity merges against "
@@ -35,6 +34,7 @@ def evaluate(
     limit: Annotated[int | None, typer.Option("--limit", help="evaluate at most this many examples")] = None,
     mode: Annotated[str, typer.Option("--mode", help="zero-shot, fine-tuned, rag-fine-tuned, all")] = "rag-fine-tuned",
     out: Annotated[Path | None, typer.Option("--out", help="folder for report.json/.md and plots")] = None,
+    pipeline: PipelineOpt = None,
     device: DeviceOpt = None,
 ) -> None:
     """Evaluate on a benchmark with the standard metric; the last line printed is the headline."""

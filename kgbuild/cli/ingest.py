@@ -33,7 +33,7 @@ def ingest(
     device: DeviceOpt = None,
     executor: Annotated[str | None, typer.Option(
         "--executor", help="local (this process, the default) or ray (Ray Data workers; pip install "
-                           "'kgbuild[ray]')")] = None,
+                           "'kgbuild\\[ray]')")] = None,
     ray_address: Annotated[str | None, typer.Option(
         "--ray-address", help="Ray cluster to join, e.g. auto; default: start a local Ray for the run")] = None,
     workers: Annotated[int | None, typer.Option(

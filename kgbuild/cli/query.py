@@ -14,7 +14,7 @@ from kgbuild.cli._common import app, console, fail, plain, user_errors
 from kgbuild.cli._options import with_store_options
 from kgbuild.config import PipelineConfig
 from kgbuild.graph.cypher_guard import MAX_NESTING, bracket_depth
-from kgbuild.workflows.graph_ops import export_graph, graph_stats, run_query
+from kgbuild.workflows.graph_ops import FactFilter, export_graph, graph_stats, list_facts, run_query, write_view
 
 
 @app.command()
@@ -35,8 +35,7 @@ def query(
         result = run_query(config, cypher, params, write=write, timeout=timeout)
     if as_json:  # one compact object per line; no raw control, line-separator or bidi character reaches stdout
         for row in result.rows:
-            line = json.dumps(dict(zip(result.columns, row, strict=True)), ensure_ascii=False, default=str)
-            typer.echo(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", line))
+            echo_json(dict(zip(result.columns, row, strict=True)))
         return
     table = Table()
     for column in result.columns:
@@ -48,6 +47,12 @@ def query(
 
 
 _UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def echo_json(record: dict[str, Any]) -> None:
+    """One compact JSON object per line; no raw control, line-separator or bidi character reaches stdout."""
+    line = json.dumps(record, ensure_ascii=False, default=str)
+    typer.echo(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", line))
 
 
 def parse_params(params: list[str]) -> dict[str, Any]:
@@ -103,3 +108,51 @@ def export(
         count = export_graph(config, out, "jsonl" if fmt == "jsonl" else "graphml")
     unit = "triples" if fmt == "jsonl" else "relationships"
     console.print(plain(f"wrote {count} {unit} to {out}"))
+
+
+@app.command()
+@with_store_options
+def facts(
+    file: Annotated[str | None, typer.Option("--file", help="only facts from this document: its path as stored, "
+                                                           "the end of it, or its file name")] = None,
+    min_confidence: Annotated[float, typer.Option("--min-confidence", min=0.0, max=1.0,
+                                                  help="only facts at or above this confidence")] = 0.0,
+    label: Annotated[str | None, typer.Option("--label", help="only this relation label, e.g. works_for")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="at most this many rows")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON lines instead of a table")] = False,
+    *,
+    config: PipelineConfig,
+) -> None:
+    """List stored facts with their sentence and document, most confident first (no Cypher needed)."""
+    with user_errors():
+        found = list_facts(config, FactFilter(file, min_confidence, label), limit)
+    if as_json:
+        for triple, path in found:
+            echo_json({**triple.to_json(), "document": path})
+        return
+    table = Table("head", "relation", "tail", "confidence", "document", "sentence")
+    for triple, path in found:
+        table.add_row(plain(triple.head.name), plain(triple.label), plain(triple.tail.name),
+                      f"{triple.evidence.confidence:.3f}", plain(path), plain(_cell(triple.evidence.sentence)))
+    console.print(table)
+    console.print(f"{len(found)} fact(s)")
+
+
+@app.command()
+@with_store_options
+def view(
+    out: Annotated[Path, typer.Argument(help="the HTML file to write")],
+    entity: Annotated[str | None, typer.Option("--entity", help="only the relationships of the entity with this "
+                                                               "name (any case)")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="at most this many relationships, the most "
+                                                              "confident first")] = 5000,
+    *,
+    config: PipelineConfig,
+) -> None:
+    """Write the graph as one self-contained HTML page (no network needed): coloured by type, searchable, and a
+    click shows the sentences behind a relationship."""
+    with user_errors():
+        counts = write_view(config, out, entity, limit)
+    shown = f"{counts['relationships']} of {counts['stored']}" if counts["relationships"] < counts["stored"] \
+        else str(counts["relationships"])
+    console.print(plain(f"wrote {out}: {counts['entities']} entities, {shown} relationships"))

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import TextColumn
 
 from kgbuild.cli._common import app, configure_logging, console, progress_bar, user_errors
-from kgbuild.cli._options import DeviceOpt, load_config
+from kgbuild.cli._options import DeviceOpt, PipelineOpt, load_config
 from kgbuild.workflows.train import run_training
 
 
 @app.command()
 def train(
-    pipeline: Annotated[Path, typer.Option("--pipeline", "-p", help="pipeline YAML with a 'training' section")],
     max_steps: Annotated[int | None, typer.Option("--max-steps", help="stop after this many optimiser steps")] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="train on at most this many examples")] = None,
     no_eval: Annotated[bool, typer.Option("--no-eval", help="skip the dev evaluation at the end")] = False,
+    pipeline: PipelineOpt = None,
     device: DeviceOpt = None,
 ) -> None:
     """LoRA-fine-tune the RAG generator; resumes from the last checkpoint after an interruption."""

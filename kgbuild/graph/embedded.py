@@ -17,6 +17,7 @@ from typing import Any
 from kgbuild.graph import queries as aliases_cypher  # the alias statements, shared with Neo4j
 from kgbuild.graph.base import AliasUpdate, BaseGraphStore, Change, EdgeItems, PreparedWrite
 from kgbuild.graph.isolated_query import QueryRequest, run_isolated
+from kgbuild.graph.ladybug_columns import column_title
 from kgbuild.graph.queries import MERGE_DOCUMENT, MERGE_ENTITIES, NODE_LABELS, document_params, match_edges, set_edges
 from kgbuild.graph.read_plans import execute_read_only
 from kgbuild.graph.store import (
@@ -160,7 +161,7 @@ class EmbeddedStore(BaseGraphStore):
                    else StoreError(f"query failed: {exc}")) from exc
         result = result[-1] if isinstance(result, list) else result
         rows = [[_plain(v) for v in row] for row in _all_rows(result)]
-        return QueryResult(list(result.get_column_names()), rows)
+        return QueryResult([column_title(name) for name in result.get_column_names()], rows)
 
     # -- writes -------------------------------------------------------------------------
     def replace_document(

@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -214,6 +215,8 @@ def attach_adapter(model: Any, adapter: str, trainable: bool = False) -> Any:
     if looks_local and not (local / "adapter_config.json").is_file():
         raise ModelLoadError(f"adapter not found: no adapter_config.json in {local} (train one with `kgbuild train`)")
     try:
-        return PeftModel.from_pretrained(model, adapter, is_trainable=trainable)
+        with warnings.catch_warnings():  # peft 0.21 asks transformers 5 a deprecated question; nothing to act on
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+            return PeftModel.from_pretrained(model, adapter, is_trainable=trainable)
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"cannot load adapter '{adapter}': {exc}") from exc

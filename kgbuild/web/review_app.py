@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kgbuild.errors import InputError, KgbuildError, StoreError
 from kgbuild.graph.store import GraphStore
+from kgbuild.graph.view import graph_data, render_view, store_facts
 from kgbuild.schema import RelationSchema
 from kgbuild.workflows.review import DECISIONS, blocking, check_decision, decide, review_rows
 
@@ -147,6 +148,16 @@ def review_app(store: GraphStore, schema: RelationSchema, bank: Path, token: str
         message = f"{made.decision}: {made.head} / {made.old_label} → {made.label} / {made.tail}"
         return RedirectResponse(f"/?{urlencode({'token': token, 'message': message})}", status_code=303)
 
-    return Starlette(routes=[Route("/", page), Route("/decide", decision, methods=["POST"])],
+    async def graph_file(request: Request) -> Response:
+        """The graph view (``kgbuild view``) as a download: it runs its own scripts, so it is opened as a file
+        under its own policy, never served on this page's origin."""
+        if not allowed(request.query_params.get("token")):
+            return refuse(403, "a valid token is required")
+        html = render_view(graph_data(store_facts(store)))
+        return Response(html, media_type="text/html",
+                        headers={"Content-Disposition": 'attachment; filename="kgbuild-graph.html"'})
+
+    return Starlette(routes=[Route("/", page), Route("/decide", decision, methods=["POST"]),
+                             Route("/graph.html", graph_file)],
                      middleware=[Middleware(SecurityHeaders),
                                  Middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY)])

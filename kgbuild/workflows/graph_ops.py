@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from kgbuild.config import PipelineConfig
+from kgbuild.errors import InputError
 from kgbuild.graph import GraphStore, open_store
-from kgbuild.graph.export import export_graphml, export_jsonl
+from kgbuild.graph.export import atomic_output, export_graphml, export_jsonl
 from kgbuild.graph.store import GraphStats, QueryResult
+from kgbuild.graph.view import graph_data, render_view, store_facts
+from kgbuild.types import Triple
 
 ExportFormat = Literal["jsonl", "graphml"]
 
@@ -43,3 +47,54 @@ def export_graph(config: PipelineConfig, out: Path, fmt: ExportFormat = "jsonl")
     """Triples written (JSONL) or relationships written (GraphML)."""
     with opened_store(config, read_only=True) as store:
         return export_jsonl(store, out) if fmt == "jsonl" else export_graphml(store, out)
+
+
+@dataclass(frozen=True)
+class FactFilter:
+    """Which stored facts to list: those from one file (its stored path, a path suffix or its file name),
+    at or above a confidence, with one label."""
+
+    file: str | None = None
+    min_confidence: float = 0.0
+    label: str | None = None
+
+
+def list_facts(config: PipelineConfig, where: FactFilter, limit: int | None = None) -> list[tuple[Triple, str]]:
+    """Each fact with the path of the document its sentence is from, most confident first."""
+    with opened_store(config, read_only=True) as store:
+        paths = {record.id: path for path, record in store.documents().items()}
+        stored = store_facts(store)
+        wanted: set[str] | None = None
+        if where.file is not None:
+            wanted = {doc_id for doc_id, path in paths.items() if _names_file(path, where.file)}
+            if not wanted:
+                raise InputError(f"no stored document is {where.file!r} (kgbuild query \"MATCH (d:Document) "
+                                 "RETURN d.path\" lists them)")
+        facts = [(t, path) for t, path in stored
+                 if (wanted is None or t.evidence.doc_id in wanted) and t.evidence.confidence >= where.min_confidence
+                 and (where.label is None or t.label == where.label)]
+    facts.sort(key=lambda f: (-f[0].evidence.confidence, f[0].head.name, f[0].label, f[0].tail.name, f[1]))
+    return facts[:limit] if limit is not None else facts
+
+
+def _names_file(path: str, name: str) -> bool:
+    return path == name or path.endswith("/" + name.lstrip("/")) or Path(path).name == name
+
+
+def write_view(config: PipelineConfig, out: Path, entity: str | None = None,
+               limit: int | None = 5000) -> dict[str, int]:
+    """``kgbuild view``: the stored graph as one HTML file (see :mod:`kgbuild.graph.view`); the counts drawn."""
+    html, counts = graph_view_html(config, entity, limit)
+    with atomic_output(out) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    return counts
+
+
+def graph_view_html(config: PipelineConfig, entity: str | None = None,
+                    limit: int | None = 5000) -> tuple[str, dict[str, int]]:
+    """The page and its counts, also served by the review page."""
+    data = graph_data(list_facts(config, FactFilter()), entity, limit)
+    if entity is not None and not data["nodes"]:
+        raise InputError(f"no stored relationship touches an entity named {entity!r}")
+    return render_view(data), {"entities": len(data["nodes"]), "relationships": len(data["edges"]),
+                               "stored": data["total_edges"]}
