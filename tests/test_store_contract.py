@@ -220,3 +220,17 @@ def test_evidence_json_is_exactly_the_canonical_json_dump(doc: str, sentence: st
     assert evidence.to_json() == generic
     if confidence == confidence:  # NaN never equals itself, so only the text can be compared
         assert Evidence.from_json(evidence.to_json()) == evidence
+
+
+def test_entities_are_listed_without_the_user_query_path(store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kgbuild.graph.store import StoredEntity
+
+    store.write_triples([make_triple("Ann Lee", "works_for", "Acme"), make_triple("Bob Roe", "works_for", "Acme")])
+
+    def no_user_queries(*args: object, **kwargs: object) -> None:
+        raise AssertionError("entities() went through query()")
+
+    monkeypatch.setattr(store, "query", no_user_queries)
+    listed = store.entities()
+    assert sorted((e.name, e.type) for e in listed) == [("Acme", "ORG"), ("Ann Lee", "PERSON"), ("Bob Roe", "PERSON")]
+    assert all(isinstance(e, StoredEntity) for e in listed) and [e.key for e in listed] == sorted(e.key for e in listed)

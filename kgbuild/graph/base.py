@@ -15,12 +15,14 @@ from typing import Any
 
 from kgbuild.graph.aliases import AliasTable
 from kgbuild.graph.cypher_guard import MAX_NESTING, read_only_violation
+from kgbuild.graph.queries import READ_ENTITIES
 from kgbuild.graph.store import (
     DocumentRecord,
     EdgeKey,
     GraphStats,
     QueryResult,
     ReadOnlyQueryError,
+    StoredEntity,
     StoreError,
     group_triples,
 )
@@ -236,6 +238,13 @@ class BaseGraphStore(ABC):
 
     @abstractmethod
     def iter_triples(self) -> Iterator[Triple]: ...
+
+    @abstractmethod
+    def _rows(self, cypher: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
+        """kgbuild's own read, columns in ``RETURN`` order: not a user query, so no guard and no child process."""
+
+    def entities(self) -> list[StoredEntity]:
+        return [StoredEntity(key, name, type_) for key, name, type_ in self._rows(READ_ENTITIES)]
 
     @abstractmethod
     def close(self) -> None: ...

@@ -48,8 +48,11 @@ def run_isolated(request: QueryRequest) -> QueryResult:
                                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                                             stderr=stderr) as child:
             assert child.stdin is not None and child.stdout is not None
-            child.stdin.write(pickle.dumps(request))
-            child.stdin.close()
+            try:
+                child.stdin.write(pickle.dumps(request))
+                child.stdin.close()
+            except BrokenPipeError:  # it died before reading: reported below, from how it ended
+                pass
             ready, _, _ = select.select([child.stdout], [], [], START_UP_SECONDS)  # a line, or EOF if it died
             if not ready:
                 child.kill()

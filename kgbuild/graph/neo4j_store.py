@@ -271,6 +271,9 @@ class Neo4jStore(BaseGraphStore):
         except (Neo4jError, DriverError) as exc:
             raise StoreError(f"Neo4j transaction failed and was rolled back: {one_line(exc)}") from exc
 
+    def _rows(self, cypher: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
+        return [list(row.values()) for row in self._read(cypher, **(params or {}))]
+
     def _read(self, cypher: str, **params: Any) -> list[dict[str, Any]]:
         from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable
 

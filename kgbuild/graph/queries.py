@@ -13,6 +13,7 @@ from typing import Any
 from kgbuild.graph.store import DocumentRecord
 
 NODE_LABELS = ("Document", "Entity", "Alias")
+READ_ENTITIES = "MATCH (e:Entity) RETURN e.key, e.name, e.type ORDER BY e.key"
 # ``aliases`` is written only when it changed, so a rerun writes nothing.
 MERGE_ENTITIES = (
     "UNWIND $rows AS row MERGE (e:Entity {key: row.key}) "

@@ -38,6 +38,13 @@ class DocumentRecord:
     hash: str
 
 
+@dataclass(frozen=True)
+class StoredEntity:
+    key: str
+    name: str
+    type: str
+
+
 @dataclass
 class QueryResult:
     columns: list[str]
@@ -165,6 +172,9 @@ class GraphStore(Protocol):
 
     def stats(self) -> GraphStats: ...
 
+    def entities(self) -> list[StoredEntity]:
+        """Every entity node (key, canonical name, type), by key."""
+
     def iter_triples(self) -> Iterator[Triple]:
         """Every stored (head, label, tail, evidence) with the label as written in the schema."""
 
@@ -180,6 +190,7 @@ __all__ = [
     "QueryTimeoutError",
     "ReadOnlyQueryError",
     "StoreError",
+    "StoredEntity",
     "edge_properties",
     "group_triples",
     "without_document",

@@ -13,15 +13,12 @@ from kgbuild.workflows.graph_ops import opened_store
 
 log = logging.getLogger(__name__)
 
-_ENTITIES = "MATCH (e:Entity) RETURN e.key, e.name, e.type ORDER BY e.key"
-
 
 def merge_similar_entities(store: GraphStore, config: PipelineConfig,
                            encoder: SentenceEncoder | None = None) -> list[Alias]:
     """Merge entities of one type whose names embed close together; returns the merges made."""
     resolution = config.resolution
-    rows = store.query(_ENTITIES).rows
-    entities = [NamedEntity(key, name, type_) for key, name, type_ in rows]
+    entities = [NamedEntity(e.key, e.name, e.type) for e in store.entities()]
     if len(entities) < 2:
         return []
     encoder = encoder or SentenceEncoder(resolution.encoder or config.retriever.encoder,
