@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,6 +18,11 @@ def train(
     max_steps: Annotated[int | None, typer.Option("--max-steps", help="stop after this many optimiser steps")] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="train on at most this many examples")] = None,
     no_eval: Annotated[bool, typer.Option("--no-eval", help="skip the dev evaluation at the end")] = False,
+    examples: Annotated[Path | None, typer.Option(
+        "--examples", help="your own labelled pairs (JSONL, see the README) instead of the pipeline's training "
+                           "data, taught to the pipeline's adapter; the pipeline's schema names the labels")] = None,
+    from_scratch: Annotated[bool, typer.Option(
+        "--from-scratch", help="with --examples: a new adapter instead of continuing the pipeline's")] = False,
     pipeline: PipelineOpt = None,
     device: DeviceOpt = None,
 ) -> None:
@@ -29,7 +35,8 @@ def train(
         def on_step(step: int, total: int, loss: float) -> None:
             bar.update(task, completed=step, total=total, loss=f"{loss:.4f}")
 
-        result = run_training(config, max_steps=max_steps, limit=limit, evaluate_dev=not no_eval, on_step=on_step)
+        result = run_training(config, max_steps=max_steps, limit=limit, evaluate_dev=not no_eval, on_step=on_step,
+                              examples_file=examples, from_scratch=from_scratch)
     console.print(f"artefact written to {result.output}")
     if result.headline:
         console.print(result.headline)

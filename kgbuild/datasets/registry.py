@@ -50,10 +50,14 @@ def dataset_schema(name: str) -> str:
     return get_dataset(name).schema
 
 
+JSONL = "jsonl"
+ANY_SCHEMA = "*"  # a dataset of the user's own labels: the pipeline's schema is its schema
+
+
 def check_dataset_schema(dataset: str, schema_name: str) -> None:
     """Training and evaluation refuse a pipeline whose schema is not the dataset's, with one message."""
     expected = dataset_schema(dataset)
-    if expected != schema_name:
+    if expected not in (schema_name, ANY_SCHEMA):
         raise DatasetError(f"dataset '{dataset}' uses schema '{expected}', but the pipeline's schema is "
                            f"'{schema_name}'")
 
@@ -78,7 +82,7 @@ def _register_builtins() -> None:
     if _BUILTINS:
         return
     _BUILTINS.append(True)
-    from kgbuild.datasets import conll04, default_training, redocred, semeval, tacred
+    from kgbuild.datasets import conll04, default_training, jsonl_examples, redocred, semeval, tacred
 
     register_dataset("semeval", "semeval", "SemEval-2010 Task 8, official text format")(semeval.load_semeval)
     register_dataset("tacred", "tacred", "TACRED JSON (LDC)")(tacred.load_tacred)
@@ -92,3 +96,5 @@ def _register_builtins() -> None:
         lambda path, split: redocred.load_redocred(path, split))
     register_dataset("kgbuild-default", "default", "CoNLL04 + Re-DocRED dates on the default schema")(
         default_training.load_default_training)
+    register_dataset(JSONL, ANY_SCHEMA, "your own examples, one JSON object per line (kgbuild train --examples)")(
+        jsonl_examples.load_jsonl_examples)

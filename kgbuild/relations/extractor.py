@@ -6,6 +6,7 @@ so a benchmark number describes exactly the component that labels the user's doc
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,18 @@ from kgbuild.relations.retrieval import SentenceEncoder
 from kgbuild.relations.scorer import LabelScorer
 from kgbuild.schema import RelationSchema
 from kgbuild.types import CandidatePair, LabelledPair
+
+log = logging.getLogger(__name__)
+
+
+def unseen_labels(adapter: Path, schema: RelationSchema) -> list[str]:
+    """The labels of ``schema`` that the adapter's training schema (``schema.yaml`` beside the adapter
+    folder, as ``kgbuild train`` writes it) does not have; empty when there is no such file to compare."""
+    trained = adapter.parent / "schema.yaml"
+    if not trained.is_file():
+        return []
+    known = set(RelationSchema.load(trained).all_labels)
+    return [label for label in schema.all_labels if label not in known]
 
 
 @dataclass
@@ -39,6 +52,9 @@ class RelationExtractor:
         if gen.threads is not None:
             torch.set_num_threads(gen.threads)  # process-wide, as torch has it
         adapter = config.adapter_spec()
+        if adapter is not None and (new := unseen_labels(Path(adapter), schema)):
+            log.warning("the adapter %s was never trained on %s of schema '%s': it will rarely or never answer "
+                        "them; teach them with `kgbuild train --examples FILE`", adapter, ", ".join(new), schema.name)
         loaded = load_model(gen.model, kind=gen.kind, adapter=adapter, dtype=gen.dtype, load_in_4bit=gen.load_in_4bit,
                             device=gen.device)
         scorer = LabelScorer(loaded, schema.all_labels, prompter.static, gen.max_prompt_tokens, gen.score,

@@ -27,7 +27,7 @@ import torch
 
 from kgbuild.relations import encoding
 from kgbuild.relations.device import model_device, to_device, training_precision
-from kgbuild.relations.models import LoadedModel, load_model
+from kgbuild.relations.models import LoadedModel, attach_adapter, load_model
 from kgbuild.relations.prompt import PairPrompt
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ class LoRATrainer:
     def __init__(self, base_model: str, kind: str, labels: Sequence[str], static_prefix: str, *,
                  lora_r: int, lora_alpha: int, lora_dropout: float, target_modules: list[str] | None,
                  learning_rate: float, max_prompt_tokens: int, seed: int, dtype: str = "float32",
-                 device: str = "auto") -> None:
+                 device: str = "auto", init_adapter: str | None = None) -> None:
         from peft import LoraConfig, TaskType, get_peft_model
 
         seed_everything(seed)
@@ -130,7 +130,9 @@ class LoRATrainer:
             r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout, target_modules=targets,
             task_type=TaskType.SEQ_2_SEQ_LM if self.kind == "seq2seq" else TaskType.CAUSAL_LM, **extra,
         )
-        self.model = get_peft_model(self.loaded.model, config)
+        # continuing from a trained adapter keeps what it knew; its own LoRA settings then apply
+        self.model = (attach_adapter(self.loaded.model, init_adapter, trainable=True) if init_adapter
+                      else get_peft_model(self.loaded.model, config))
         self.model.train()
         params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=learning_rate, weight_decay=0.0)

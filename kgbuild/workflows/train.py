@@ -28,10 +28,11 @@ from kgbuild.errors import TrainingError
 from kgbuild.relations.device import describe, resolve_device
 from kgbuild.relations.lora_trainer import LoRATrainer, TrainExample, TrainingTotals, training_totals
 from kgbuild.relations.rag_prompter import RagPrompter
-from kgbuild.relations.retrieval import write_bank
+from kgbuild.relations.retrieval import read_bank, write_bank
 from kgbuild.training_config import DATA_PREFIX
 from kgbuild.workflows.epoch_selection import EpochSelector
 from kgbuild.workflows.evaluate import evaluate_examples
+from kgbuild.workflows.train_examples import announce_new_labels, chosen_threshold, examples_config
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,12 @@ def schedule_for(training: TrainingConfig, device: torch.device, max_steps: int 
 
 
 def run_training(config: PipelineConfig, *, max_steps: int | None = None, limit: int | None = None,
-                 evaluate_dev: bool = True, on_step: Callable[[int, int, float], None] | None = None) -> TrainingResult:
+                 evaluate_dev: bool = True, on_step: Callable[[int, int, float], None] | None = None,
+                 examples_file: Path | None = None, from_scratch: bool = False) -> TrainingResult:
+    """``examples_file``: the user's own labelled pairs instead of the pipeline's training data, taught to the
+    pipeline's adapter (unless ``from_scratch``), see :mod:`kgbuild.workflows.train_examples`."""
+    config = examples_config(config, examples_file) if examples_file is not None else config
+    init_adapter = config.adapter_spec() if examples_file is not None and not from_scratch else None
     training = training_section(config)
     schema = config.load_schema()
     check_dataset_schema(training.dataset, schema.name)
@@ -82,8 +88,11 @@ def run_training(config: PipelineConfig, *, max_steps: int | None = None, limit:
     if unknown:
         raise TrainingError(f"training labels not in schema '{schema.name}': {sorted(map(str, unknown))}")
 
-    bank = out / "bank.jsonl"
-    write_bank(bank, data.train)
+    if examples_file is not None:
+        announce_new_labels(init_adapter, schema, data.train)
+    bank = out / "bank.jsonl"  # a continued adapter keeps the examples it was trained to retrieve
+    kept = read_bank(bank_path) if init_adapter and (bank_path := config.bank_path()) is not None else []
+    write_bank(bank, [*kept, *data.train])
     prompter = RagPrompter.from_config(config, schema, bank=bank)
     prompts = prompter.prompts(data.train, exclude_same_text=True)
     examples = [TrainExample(text, label_index[str(p.label)]) for text, p in zip(prompts, data.train, strict=True)]
@@ -97,7 +106,7 @@ def run_training(config: PipelineConfig, *, max_steps: int | None = None, limit:
         gen.model, gen.kind, schema.all_labels, prompter.static, lora_r=training.lora_r,
         lora_alpha=training.lora_alpha, lora_dropout=training.lora_dropout, target_modules=training.target_modules,
         learning_rate=schedule.learning_rate, max_prompt_tokens=gen.max_prompt_tokens, seed=training.seed,
-        dtype="float32" if gen.dtype in ("auto", "int8") else gen.dtype, device=str(device),
+        dtype="float32" if gen.dtype in ("auto", "int8") else gen.dtype, device=str(device), init_adapter=init_adapter,
     )
     schema.save(out / "schema.yaml")
     (out / "prompt.yaml").write_text(prompter.builder.template.to_yaml(), encoding="utf-8")
@@ -124,6 +133,10 @@ def run_training(config: PipelineConfig, *, max_steps: int | None = None, limit:
             metrics, shipped_epoch = selector.ship_best(out, metrics)
             metrics["shipped_epoch"] = shipped_epoch  # None: the final adapter
         (out / "dev_metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True), encoding="utf-8")
+    if examples_file is not None:  # the old adapter's threshold says nothing about the new one's confidences
+        artefact = artefact.model_copy(update={"generator": artefact.generator.model_copy(
+            update={"threshold": chosen_threshold(artefact, data.dev if evaluate_dev else [])})})
+        (out / "pipeline.yaml").write_text(artefact.dump_yaml(), encoding="utf-8")
     write_model_card(out, config, data, totals, metrics, schedule, describe(device))
     shutil.rmtree(out / "checkpoints", ignore_errors=True)
     return TrainingResult(output=out, steps=state.step, dev_metrics=metrics)
