@@ -69,3 +69,11 @@ def test_approximate_index_finds_the_exact_neighbours(tmp_path: Path) -> None:
     _, approx = build_index(bank, approximate=True).search(probes, 3)
     recall = np.mean([len(set(a) & set(b)) / 3 for a, b in zip(exact, approx, strict=True)])
     assert recall >= 0.9
+
+
+def test_view_bench_graphs_are_seeded_and_distinct() -> None:
+    from kgbuild.bench.view import synthetic_facts
+
+    facts = synthetic_facts(300)
+    assert len({(t.head.key, t.label, t.tail.key) for t, _ in facts}) == 300
+    assert [t.head.name for t, _ in facts[:5]] == [t.head.name for t, _ in synthetic_facts(300)[:5]]
