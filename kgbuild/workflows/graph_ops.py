@@ -84,17 +84,9 @@ def _names_file(path: str, name: str) -> bool:
 def write_view(config: PipelineConfig, out: Path, entity: str | None = None,
                limit: int | None = 5000) -> dict[str, int]:
     """``kgbuild view``: the stored graph as one HTML file (see :mod:`kgbuild.graph.view`); the counts drawn."""
-    html, counts = graph_view_html(config, entity, limit)
-    with atomic_output(out) as tmp:
-        tmp.write_text(html, encoding="utf-8")
-    return counts
-
-
-def graph_view_html(config: PipelineConfig, entity: str | None = None,
-                    limit: int | None = 5000) -> tuple[str, dict[str, int]]:
-    """The page and its counts, also served by the review page."""
     data = graph_data(list_facts(config, FactFilter()), entity, limit)
     if entity is not None and not data["nodes"]:
         raise InputError(f"no stored relationship touches an entity named {entity!r}")
-    return render_view(data), {"entities": len(data["nodes"]), "relationships": len(data["edges"]),
-                               "stored": data["total_edges"]}
+    with atomic_output(out) as tmp:
+        tmp.write_text(render_view(data), encoding="utf-8")
+    return {"entities": len(data["nodes"]), "relationships": len(data["edges"]), "stored": data["total_edges"]}
