@@ -62,17 +62,13 @@ class FactFilter:
 def list_facts(config: PipelineConfig, where: FactFilter, limit: int | None = None) -> list[tuple[Triple, str]]:
     """Each fact with the path of the document its sentence is from, most confident first."""
     with opened_store(config, read_only=True) as store:
-        paths = {record.id: path for path, record in store.documents().items()}
         stored = store_facts(store)
-        wanted: set[str] | None = None
-        if where.file is not None:
-            wanted = {doc_id for doc_id, path in paths.items() if _names_file(path, where.file)}
-            if not wanted:
-                raise InputError(f"no stored document is {where.file!r} (kgbuild query \"MATCH (d:Document) "
-                                 "RETURN d.path\" lists them)")
-        facts = [(t, path) for t, path in stored
-                 if (wanted is None or t.evidence.doc_id in wanted) and t.evidence.confidence >= where.min_confidence
-                 and (where.label is None or t.label == where.label)]
+        if where.file is not None and not any(_names_file(path, where.file) for path in store.documents()):
+            raise InputError(f"no stored document is {where.file!r} (kgbuild query \"MATCH (d:Document) "
+                             "RETURN d.path\" lists them)")
+    facts = [(t, path) for t, path in stored
+             if (where.file is None or _names_file(path, where.file)) and t.evidence.confidence >= where.min_confidence
+             and (where.label is None or t.label == where.label)]
     facts.sort(key=lambda f: (-f[0].evidence.confidence, f[0].head.name, f[0].label, f[0].tail.name, f[1]))
     return facts[:limit] if limit is not None else facts
 
