@@ -52,6 +52,8 @@ class EntitiesConfig(_Section):
                                                        "(entities/references.py)")
     patterns: str | None = Field(default=None, description="your names: spaCy entity-ruler patterns (JSONL), "
                                                            "found before the NER; relative to the pipeline file")
+    sentence_window: int = Field(default=0, ge=0, le=3, description="also pair names across this many following "
+                                 "sentences of one paragraph (entities/pairing.py; README: off, as it lowered F1)")
 
 
 class RetrieverConfig(_Section):

@@ -93,7 +93,7 @@ class RelationComponent:
     def _pairs(self, doc: Doc) -> list[CandidatePair]:
         document = Document(id="spacy-doc", path="<spacy doc>", hash="", text=doc.text)  # offsets are doc's own
         sentences = self._annotator.sentences_of(document, [(0, doc)])
-        return list(candidate_pairs(sentences, self.extractor.schema))
+        return list(candidate_pairs(sentences, self.extractor.schema, self._annotator.pair_window))
 
 
 def _span(doc: Doc, pair: CandidatePair, mention: Mention) -> Span | None:

@@ -66,11 +66,14 @@ class Sentence:
     start: int  # character offset of the sentence in its document
     text: str
     mentions: tuple[Mention, ...] = ()
+    # the block of text it stands in: a blank line, a list item, a headline, byline or dateline starts a new one
+    paragraph: int = 0
 
 
 @dataclass(frozen=True)
 class CandidatePair:
-    """An ordered (head, tail) pair in one sentence, optionally with its gold label."""
+    """An ordered (head, tail) pair in one sentence, optionally with its gold label. A pair across adjacent
+    sentences (``entities.sentence_window``) has their span as ``text``, from the first one's start."""
 
     text: str
     head: Mention

@@ -53,7 +53,7 @@ def docs_pairs(config: PipelineConfig, folder: Path = REPO / "examples" / "docs"
                  for p in discover(folder, config.reader.extensions, True).files]
     annotator = annotator_for(entities)
     return [pair for _, sentences in annotator.annotate(d for d in documents if d is not None)
-            for pair in candidate_pairs(sentences, schema)]
+            for pair in candidate_pairs(sentences, schema, annotator.pair_window)]
 
 
 def whole_sentences(pairs: Sequence[CandidatePair], limit: int) -> list[CandidatePair]:

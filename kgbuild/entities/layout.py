@@ -47,3 +47,11 @@ def _dateline_split(text: str, start: int, end: int, after_break: bool) -> list[
         return [(start, end)]
     dateline_end = start + len(match.group().rstrip(" \t-\u2013\u2014"))
     return [(start, dateline_end), (start + match.end(), end)]
+
+
+def paragraph_break(text: str, end: int, start: int) -> bool:
+    """Whether the gap ``text[end:start]`` between two sentences starts a new block: a blank line, a line break
+    before a list item, or a gap too wide to be the space between sentences of one paragraph."""
+    if start - end > 40:
+        return True
+    return _BREAK.search(text[end:start + 4]) is not None

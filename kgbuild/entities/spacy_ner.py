@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kgbuild.config import EntitiesConfig
-from kgbuild.entities.layout import layout_segments
+from kgbuild.entities.layout import layout_segments, paragraph_break
 from kgbuild.entities.references import link_references
 from kgbuild.entities.type_vote import vote_types
 from kgbuild.errors import ConfigError, EntityModelError
@@ -101,16 +101,18 @@ def annotator_for(entities: EntitiesConfig, nlp: Any | None = None) -> SentenceA
         add_patterns(nlp, Path(entities.patterns))
     elif PATTERNS_PIPE in nlp.pipe_names:  # a model shared with an earlier pipeline that had patterns
         nlp.remove_pipe(PATTERNS_PIPE)
-    return SentenceAnnotator(nlp, entities.max_sentence_chars,
-                             entities.batch_size, entities.segment_chars, entities.type_vote, entities.references)
+    return SentenceAnnotator(nlp, entities.max_sentence_chars, entities.batch_size, entities.segment_chars,
+                             entities.type_vote, entities.references, entities.sentence_window)
 
 
 class SentenceAnnotator:
     """Turns documents into sentences whose mentions carry sentence-relative offsets."""
 
     def __init__(self, nlp: Any, max_sentence_chars: int = 1000, batch_size: int = 32,
-                 segment_chars: int = 100_000, type_vote: bool = True, references: bool = True) -> None:
+                 segment_chars: int = 100_000, type_vote: bool = True, references: bool = True,
+                 pair_window: int = 0) -> None:
         self.nlp = nlp
+        self.pair_window = pair_window  # the pairing stage's sentence window, set with the sentences it spans
         self.type_vote = type_vote  # one type per name in a document (:mod:`type_vote`); off only to measure it
         self.references = references  # pronouns and descriptions linked to names (:mod:`references`)
         self.max_sentence_chars = max_sentence_chars
@@ -135,7 +137,7 @@ class SentenceAnnotator:
         return link_references(sentences) if self.references else sentences
 
     def _sentences(self, document: Document, parsed: list[tuple[int, Any]]) -> Iterator[Sentence]:
-        index = 0
+        index, paragraph, previous_end = 0, 0, 0
         for offset, sent in ((offset, sent) for offset, piece in parsed for sent in piece.sents):
             text = sent.text
             stripped = text.strip()
@@ -146,12 +148,15 @@ class SentenceAnnotator:
             stripped_text = text[lead:lead + len(stripped)]
             mentions = [mention for ent in sent.ents
                         if (mention := _mention(ent.text, ent.label_, offset + ent.start_char - start)) is not None]
-            for a, b in layout_segments(stripped_text, _starts_line(document.text, start)):
+            segments = layout_segments(stripped_text, _starts_line(document.text, start))
+            for a, b in segments:
                 inside = tuple(replace(m, start=m.start - a, end=m.end - a)
                                for m in mentions if a <= m.start < m.end <= b)
+                if index and (len(segments) > 1 or paragraph_break(document.text, previous_end, start + a)):
+                    paragraph += 1
                 yield Sentence(doc_id=document.id, index=index, start=start + a, text=stripped_text[a:b],
-                               mentions=inside)
-                index += 1
+                               mentions=inside, paragraph=paragraph)
+                index, previous_end = index + 1, start + b
 
 
 def _starts_line(text: str, start: int) -> bool:

@@ -158,7 +158,7 @@ def annotate_documents(documents: Iterable[Document], annotator: SentenceAnnotat
     """Sentences, entities, candidate pairs and aliases per document: the one path that ingest, the Python
     API and the spaCy component share."""
     for document, sentences in annotator.annotate(documents):
-        yield Annotation(document, sentences, list(candidate_pairs(sentences, schema)),
+        yield Annotation(document, sentences, list(candidate_pairs(sentences, schema, annotator.pair_window)),
                          document_aliases(document.id, sentences) + reference_aliases(document.id, sentences))
 
 

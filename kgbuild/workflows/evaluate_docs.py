@@ -41,31 +41,39 @@ def evaluate_documents(config: PipelineConfig, data: Path, out: Path | None = No
                        extractor: RelationExtractor | None = None, nlp: Any | None = None) -> DocsReport:
     schema = config.load_schema()
     documents = read_gold_documents(config, load_gold(data, schema))  # checked before a model loads
+    extractor = extractor or RelationExtractor.from_config(config.without_corrections())
+    outputs, seconds = label_gold_documents(config, documents, extractor, nlp)
+    labelled = [item for output in outputs for item in output.labelled]
+    metrics = score_documents(outputs, schema)
+    metrics["model"] = extractor.model_id
+    metrics["candidate_pairs"] = len(labelled)  # the cost of pairing choices (type vote, type map)
+    metrics["pairs_per_document"] = len(labelled) / len(documents) if documents else 0.0
+    metrics["seconds_per_document"] = seconds / len(documents) if documents else 0.0
+    report = DocsReport(metrics)
+    if out is not None:
+        write_docs_report(out, report)
+    return report
+
+
+def label_gold_documents(config: PipelineConfig, documents: list[tuple[GoldDocument, Document]],
+                         extractor: RelationExtractor, nlp: Any | None = None) -> tuple[list[DocumentOutput], float]:
+    """Each gold document's sentences, candidate pairs and labelled pairs, and the seconds spaCy and the model
+    took: what the scores (and ``bench.sentence_window``'s sweeps) are computed from."""
+    schema = config.load_schema()
     annotator = gold_annotator(config, nlp)
     candidates: list[list[CandidatePair]] = []
     annotated: list[list[Sentence]] = []
     started = time.perf_counter()
     for _, sentences in annotator.annotate(document for _, document in documents):
         annotated.append(list(sentences))
-        candidates.append(list(candidate_pairs(annotated[-1], schema)))
-    annotate_seconds = time.perf_counter() - started
-    extractor = extractor or RelationExtractor.from_config(config.without_corrections())
-    started = time.perf_counter()
+        candidates.append(list(candidate_pairs(annotated[-1], schema, annotator.pair_window)))
     labelled = extractor.label([pair for pairs in candidates for pair in pairs])
-    label_seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - started
     outputs, start = [], 0
     for (entry, _), pairs, sentences in zip(documents, candidates, annotated, strict=True):
         outputs.append(DocumentOutput(entry, pairs, labelled[start:start + len(pairs)], sentences))
         start += len(pairs)
-    metrics = score_documents(outputs, schema)
-    metrics["model"] = extractor.model_id
-    metrics["candidate_pairs"] = len(labelled)  # the cost of pairing choices (type vote, type map)
-    metrics["pairs_per_document"] = len(labelled) / len(documents) if documents else 0.0
-    metrics["seconds_per_document"] = (annotate_seconds + label_seconds) / len(documents) if documents else 0.0
-    report = DocsReport(metrics)
-    if out is not None:
-        write_docs_report(out, report)
-    return report
+    return outputs, seconds
 
 
 def read_gold_documents(config: PipelineConfig, gold: GoldSet) -> list[tuple[GoldDocument, Document]]:
