@@ -29,6 +29,7 @@ from typer.testing import CliRunner
 
 from kgbuild.cli import app
 from kgbuild.config import Neo4jConfig
+from kgbuild.graph.lexical import LINK_SENTENCES, MERGE_MENTIONS, MERGE_SENTENCES
 from kgbuild.graph.neo4j_store import Neo4jStore, WriteCounters
 from kgbuild.graph.neo4j_writes import CREATE_EDGES, FIND_EDGES, LOCK_ENTITIES, plain_rel_type
 from kgbuild.graph.queries import MERGE_ENTITIES
@@ -131,11 +132,12 @@ def test_concurrent_writers_never_duplicate_an_edge(store: Neo4jStore, neo4j_con
 def test_profiling_a_write_reports_plans_and_writes_nothing(store: Neo4jStore) -> None:
     batch = [make_triple(f"Person {i}", "works_for", "Acme", index=i) for i in range(5)]
     profiles = store.profile_write(batch)
-    assert [p.statement for p in profiles] == [MERGE_ENTITIES, LOCK_ENTITIES, FIND_EDGES, CREATE_EDGES]
-    create = profiles[-1]
+    assert [p.statement for p in profiles] == [MERGE_ENTITIES, LOCK_ENTITIES, FIND_EDGES, CREATE_EDGES,
+                                               MERGE_SENTENCES, LINK_SENTENCES, MERGE_MENTIONS]
+    create = profiles[3]
     assert create.rows == 0 and create.db_hits > 0
     assert any(o.operator.startswith("Create") for o in create.operators)
-    assert store.stats().nodes == {} and store.stats().relationships == {}
+    assert store.stats().nodes == {} and store.stats().relationships == {} and store.stats().lexical == {}
 
 
 def test_constraint_conflict_is_reported(store: Neo4jStore) -> None:
@@ -162,7 +164,7 @@ def test_write_procedures_are_refused_by_the_read_transaction(store: Neo4jStore)
 def test_query_results_are_json_friendly(store: Neo4jStore) -> None:
     triple = make_triple("Ann", "works_for", "Acme")
     store.write_triples([triple])
-    result = store.query("MATCH p = (a:Entity {name: $n})-[r]->(b) RETURN a, r, p, date('2024-01-02') AS d",
+    result = store.query("MATCH p = (a:Entity {name: $n})-[r]->(b:Entity) RETURN a, r, p, date('2024-01-02') AS d",
                          {"n": "Ann"})
     assert result.columns == ["a", "r", "p", "d"]
     node, rel, path, day = result.rows[0]

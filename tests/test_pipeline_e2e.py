@@ -157,6 +157,7 @@ def test_cli_ingest_query_stats_export(tmp_path: Path, folder: Path) -> None:
 
     result = runner.invoke(app, ["stats", "--store-path", graph])
     assert result.exit_code == 0 and "Entity" in result.output and "Document" in result.output
+    assert "MENTIONED_IN" in result.output and "Sentence" in result.output  # the lexical graph of a real ingest
 
     for fmt in ("jsonl", "graphml"):
         out = tmp_path / f"g.{fmt}"

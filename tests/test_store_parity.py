@@ -60,9 +60,9 @@ def test_embedded_and_neo4j_hold_the_same_graph(neo4j_config: Neo4jConfig, nlp: 
         second = ingestor.ingest(folder, neo)
         assert first.triples == second.triples > 0
         assert sorted_triples(embedded) == sorted_triples(neo)
-        assert embedded.stats() == neo.stats()
+        assert embedded.stats() == neo.stats() and embedded.stats().lexical["MENTIONED_IN"] > 0
         doc_id = next(iter(embedded.documents().values())).id
-        params = {"name": sorted_triples(embedded)[0].head.name, "doc": doc_id}
+        params = {"name": sorted_triples(embedded)[0].head.name, "doc": doc_id, "file": DOCS[0]}
         for embedded_query, neo_query in readme_queries():
             used = {k: v for k, v in params.items() if f"${k}" in embedded_query}
             left = embedded.query(embedded_query, used).rows

@@ -82,7 +82,7 @@ def _cell(value: Any) -> str:
 @app.command()
 @with_store_options
 def stats(*, config: PipelineConfig) -> None:
-    """Counts by node label and relationship type."""
+    """Counts by node label and relationship type; the lexical graph (sentences and mentions) apart."""
     with user_errors():
         counts = graph_stats(config)
     table = Table("kind", "name", "count")
@@ -90,6 +90,8 @@ def stats(*, config: PipelineConfig) -> None:
         table.add_row("node", plain(label), str(count))
     for rel_type, count in sorted(counts.relationships.items()):
         table.add_row("relationship", plain(rel_type), str(count))
+    for name, count in sorted(counts.lexical.items()):
+        table.add_row("lexical", plain(name), str(count))
     console.print(table)
 
 

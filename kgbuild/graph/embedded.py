@@ -17,7 +17,18 @@ from typing import Any
 from kgbuild.graph import queries as aliases_cypher  # the alias statements, shared with Neo4j
 from kgbuild.graph.base import AliasUpdate, BaseGraphStore, Change, EdgeItems, PreparedWrite
 from kgbuild.graph.isolated_query import QueryRequest, run_isolated
-from kgbuild.graph.ladybug_columns import column_title
+from kgbuild.graph.ladybug_columns import all_rows, column_title, plain_value
+from kgbuild.graph.ladybug_tables import quoted, table_statements
+from kgbuild.graph.lexical import (
+    DELETE_DOCUMENT_SENTENCES,
+    DELETE_MENTIONS_OF,
+    LEXICAL_RELATIONSHIPS,
+    LINK_SENTENCES,
+    MERGE_MENTIONS,
+    MERGE_SENTENCES,
+    SENTENCE,
+    lexical_rows,
+)
 from kgbuild.graph.queries import MERGE_DOCUMENT, MERGE_ENTITIES, NODE_LABELS, document_params, match_edges, set_edges
 from kgbuild.graph.read_plans import execute_read_only
 from kgbuild.graph.store import (
@@ -35,24 +46,11 @@ from kgbuild.types import Alias, Evidence, Triple
 
 log = logging.getLogger(__name__)
 
-_NODE_TABLES = (
-    "CREATE NODE TABLE IF NOT EXISTS Document(id STRING PRIMARY KEY, path STRING, hash STRING)",
-    "CREATE NODE TABLE IF NOT EXISTS Entity(key STRING PRIMARY KEY, name STRING, type STRING, aliases STRING[])",
-    "ALTER TABLE Entity ADD IF NOT EXISTS aliases STRING[] DEFAULT []",  # graphs from before entity resolution
-    "CREATE NODE TABLE IF NOT EXISTS Alias(id STRING PRIMARY KEY, spelling STRING, type STRING, canonical STRING, "
-    "reason STRING, score DOUBLE, doc_id STRING, undone BOOLEAN)",
-)
 # Each document's transaction rewrites the evidence lists of the edges it touches. Until a checkpoint,
 # the old versions pin pages that the buffer pool cannot evict, so with the database's default
 # threshold (16 MB of write-ahead log) memory grew with the corpus: 0.86 GB at 50 documents, 1.78 GB
 # at 800. Checkpointing at 1 MB keeps it flat (0.83 → 0.91 GB) and was no slower (docs/PERFORMANCE.md).
 CHECKPOINT_BYTES = 1024 * 1024
-_REL_COLUMNS = "confidence DOUBLE, model STRING, support INT64, doc_ids STRING[], evidence STRING[]"
-
-
-def _quoted(name: str) -> str:
-    """A table name as a Cypher identifier: in backticks, inner backticks doubled."""
-    return "`" + name.replace("`", "``") + "`"
 
 
 class _LadybugTransaction:
@@ -100,14 +98,12 @@ class EmbeddedStore(BaseGraphStore):
 
     # -- schema -------------------------------------------------------------------------
     def _create_schema(self, schema: RelationSchema) -> None:
-        for statement in _NODE_TABLES:
+        for statement in table_statements(schema.relationship_types.values()):
             self._run(statement)
-        for rel_type in schema.relationship_types.values():
-            self._run(f"CREATE REL TABLE IF NOT EXISTS {_quoted(rel_type)}(FROM Entity TO Entity, {_REL_COLUMNS})")
 
     def _rel_tables(self) -> list[str]:
         rows = self._rows("CALL show_tables() RETURN name, type")
-        return sorted(name for name, kind in rows if kind == "REL")
+        return sorted(name for name, kind in rows if kind == "REL" and name not in LEXICAL_RELATIONSHIPS)
 
     def _tables(self) -> set[str]:
         return {name for name, _ in self._rows("CALL show_tables() RETURN name, type")}
@@ -133,15 +129,19 @@ class EmbeddedStore(BaseGraphStore):
             if count:
                 stats.nodes[label] = count
         for rel_type in self._rel_tables():
-            count = int(self._rows(f"MATCH ()-[r:{_quoted(rel_type)}]->() RETURN count(r)")[0][0])
+            count = int(self._rows(f"MATCH ()-[r:{quoted(rel_type)}]->() RETURN count(r)")[0][0])
             if count:
                 stats.relationships[rel_type] = count
+        for table in (SENTENCE, *LEXICAL_RELATIONSHIPS) if SENTENCE in tables else ():
+            if count := int(self._rows(f"MATCH {'(n:Sentence)' if table == SENTENCE else f'()-[n:{table}]->()'} "
+                                       "RETURN count(n)")[0][0]):
+                stats.lexical[table] = count
         return stats
 
     def iter_triples(self) -> Iterator[Triple]:
         for rel_type in self._rel_tables():
             rows = self._rows(
-                f"MATCH (h:Entity)-[r:{_quoted(rel_type)}]->(t:Entity) "
+                f"MATCH (h:Entity)-[r:{quoted(rel_type)}]->(t:Entity) "
                 "RETURN h.name, h.type, t.name, t.type, r.evidence"
             )
             yield from self._triples_from_rows((hn, ht, rel_type, tn, tt, ev) for hn, ht, tn, tt, ev in rows)
@@ -160,7 +160,7 @@ class EmbeddedStore(BaseGraphStore):
             raise (QueryTimeoutError(timeout) if "interrupted" in str(exc).lower()
                    else StoreError(f"query failed: {exc}")) from exc
         result = result[-1] if isinstance(result, list) else result
-        rows = [[_plain(v) for v in row] for row in _all_rows(result)]
+        rows = [[plain_value(v) for v in row] for row in all_rows(result)]
         return QueryResult([column_title(name) for name in result.get_column_names()], rows)
 
     # -- writes -------------------------------------------------------------------------
@@ -204,8 +204,9 @@ class EmbeddedStore(BaseGraphStore):
         params = {"keys": sorted(keys)}
         with self._transaction():
             stored: list[Triple] = []
+            self._run(DELETE_MENTIONS_OF, params)
             for rel_type in self._rel_tables():
-                pattern = f"MATCH (h:Entity)-[r:{_quoted(rel_type)}]->(t:Entity) {aliases_cypher.TOUCHING}"
+                pattern = f"MATCH (h:Entity)-[r:{quoted(rel_type)}]->(t:Entity) {aliases_cypher.TOUCHING}"
                 rows = self._rows(pattern + "RETURN h.name, h.type, t.name, t.type, r.evidence", params)
                 stored += self._triples_from_rows((hn, ht, rel_type, tn, tt, ev) for hn, ht, tn, tt, ev in rows)
                 self._run(pattern + "DELETE r", params)
@@ -218,7 +219,7 @@ class EmbeddedStore(BaseGraphStore):
 
     def _remove_document(self, doc_id: str) -> None:
         for rel_type in self._rel_tables():
-            rel = _quoted(rel_type)
+            rel = quoted(rel_type)
             rows = self._rows(
                 f"MATCH (h:Entity)-[r:{rel}]->(t:Entity) WHERE list_contains(r.doc_ids, $id) "
                 "RETURN h.key, t.key, r.evidence",
@@ -229,6 +230,7 @@ class EmbeddedStore(BaseGraphStore):
                 self._run(match_edges(rel) + "DELETE r", {"rows": deletions})
             if updates:
                 self._run(set_edges(rel), {"rows": updates})
+        self._run(DELETE_DOCUMENT_SENTENCES, {"id": doc_id})
         self._run("MATCH (d:Document {id: $id}) DELETE d", {"id": doc_id})
 
     def _merge(self, prepared: PreparedWrite) -> None:
@@ -236,10 +238,14 @@ class EmbeddedStore(BaseGraphStore):
             self._run(MERGE_ENTITIES, {"rows": prepared.entity_rows})
         for rel_type, items in prepared.edges_by_type.items():
             self._merge_edges(rel_type, items)
+        sentences, mentions = lexical_rows(item for items in prepared.edges_by_type.values() for item in items)
+        self._run_rows(MERGE_SENTENCES, sentences)
+        self._run_rows(LINK_SENTENCES, sentences)
+        self._run_rows(MERGE_MENTIONS, mentions)
 
     def _merge_edges(self, rel_type: str, items: EdgeItems) -> None:
         """Union each edge's new evidence with what is stored, then (re)write its properties."""
-        rel = _quoted(rel_type)
+        rel = quoted(rel_type)
         existing = self._existing_evidence(rel, [k for k, _ in items])
         rows = []
         for key, evidence in items:
@@ -272,28 +278,11 @@ class EmbeddedStore(BaseGraphStore):
             self._run(cypher, {"rows": rows})
 
     def _rows(self, cypher: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
-        return _all_rows(self._run(cypher, params))
+        return all_rows(self._run(cypher, params))
 
     def close(self) -> None:
         self._conn.close()
         self._db.close()
-
-
-def _all_rows(result: Any) -> list[list[Any]]:
-    return [result.get_next() for _ in iter(result.has_next, False)]
-
-
-def _plain(value: Any) -> Any:
-    """Ladybug nodes/relationships → plain dicts without internal ids, for tables and JSON."""
-    if isinstance(value, dict):
-        if "_LABEL" in value:
-            out = {k: _plain(v) for k, v in value.items() if not k.startswith("_")}
-            out["_label"] = value["_LABEL"]
-            return out
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 __all__ = ["EmbeddedStore", "relationship_type"]

@@ -16,6 +16,7 @@ from typing import Any
 
 from kgbuild.config import Neo4jConfig
 from kgbuild.graph.base import BaseGraphStore, Change, EdgeItems, PreparedWrite
+from kgbuild.graph.lexical import LEXICAL_RELATIONSHIPS, SENTENCE, lexical_rows
 from kgbuild.graph.neo4j_values import StatementProfile, WriteCounters, check_bolt_uri, one_line, plain, safe_uri
 from kgbuild.graph.neo4j_writes import (
     DYNAMIC_TYPES_SINCE,
@@ -24,6 +25,7 @@ from kgbuild.graph.neo4j_writes import (
     ProfilingTransaction,
     batches,
     merge_edge_batch,
+    merge_lexical,
     plain_rel_type,
     remove_document_tx,
     server_version_tuple,
@@ -133,7 +135,10 @@ class Neo4jStore(BaseGraphStore):
             if count:
                 stats.nodes[label] = int(count)
         for row in self._read("MATCH ()-[r]->() RETURN type(r) AS type, count(r) AS n"):
-            stats.relationships[row["type"]] = int(row["n"])
+            kind = stats.lexical if row["type"] in LEXICAL_RELATIONSHIPS else stats.relationships
+            kind[row["type"]] = int(row["n"])
+        if sentences := self._read("MATCH (s:Sentence) RETURN count(s) AS n")[0]["n"]:
+            stats.lexical[SENTENCE] = int(sentences)
         return stats
 
     def iter_triples(self) -> Iterator[Triple]:
@@ -228,7 +233,9 @@ class Neo4jStore(BaseGraphStore):
         self.write_transaction(work)
 
     def _merge_edges(self, tx: CountingTransaction, items: EdgeItems) -> None:
+        """The edges, then the sentences and mentions behind them (:mod:`kgbuild.graph.lexical`)."""
         merge_edge_batch(tx, items, self.dynamic_types)
+        merge_lexical(tx, *lexical_rows(items))
 
     def _merge(self, tx: CountingTransaction, prepared: PreparedWrite) -> None:
         for chunk in batches(sorted(prepared.entity_rows, key=lambda row: row["key"]), self.batch_size):

@@ -19,6 +19,13 @@ from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from kgbuild.graph.base import AliasUpdate, EdgeItems, PreparedWrite
+from kgbuild.graph.lexical import (
+    DELETE_DOCUMENT_SENTENCES,
+    DELETE_MENTIONS_OF,
+    LINK_SENTENCES,
+    MERGE_MENTIONS,
+    MERGE_SENTENCES,
+)
 from kgbuild.graph.neo4j_values import StatementProfile, WriteCounters
 from kgbuild.graph.queries import (
     DELETE_DOCUMENT_ALIASES,
@@ -39,6 +46,8 @@ SCHEMA_STATEMENTS = (
     "CREATE TEXT INDEX kgbuild_document_path IF NOT EXISTS FOR (d:Document) ON (d.path)",
     "CREATE TEXT INDEX kgbuild_entity_name IF NOT EXISTS FOR (e:Entity) ON (e.name)",
     "CREATE INDEX kgbuild_entity_type IF NOT EXISTS FOR (e:Entity) ON (e.type)",
+    "CREATE CONSTRAINT kgbuild_sentence_id IF NOT EXISTS FOR (s:Sentence) REQUIRE s.id IS UNIQUE",
+    "CREATE INDEX kgbuild_sentence_doc IF NOT EXISTS FOR (s:Sentence) ON (s.doc_id)",
 )
 
 
@@ -57,7 +66,7 @@ FIND_EDGES = (
 CREATE_EDGES = (
     "UNWIND $rows AS row MATCH (h:Entity {key: row.h}), (t:Entity {key: row.t}) "
     "CREATE (h)-[r:$(row.type) {confidence: row.confidence, model: row.model, support: row.support, "
-    "doc_ids: row.doc_ids, evidence: row.evidence}]->(t)"
+    "doc_ids: row.doc_ids, sentence_ids: row.sentence_ids, evidence: row.evidence}]->(t)"
 )
 UPDATE_EDGES = (
     "UNWIND $rows AS row MATCH (h:Entity {key: row.h})-[r]->(t:Entity {key: row.t}) WHERE type(r) = row.type "
@@ -155,9 +164,10 @@ def create_edges(tx: CountingTransaction, rows: list[dict[str, Any]], dynamic_ty
 
 
 def take_edges_touching(tx: CountingTransaction, keys: list[str]) -> list[tuple[Any, ...]]:
-    """Delete every edge with an end in ``keys``; return them as (head name, head type, type, tail name,
-    tail type, evidence) rows, to be written again under a changed alias table. Heads, then tails: each
-    pass starts from an index seek on the entity key (an OR of both would scan every node)."""
+    """Delete every edge with an end in ``keys``, and their mentions; return the edges as (head name, head
+    type, type, tail name, tail type, evidence) rows, to be written again under a changed alias table. Heads,
+    then tails: each pass starts from an index seek on the entity key (an OR of both would scan every node)."""
+    tx.run(DELETE_MENTIONS_OF, keys=keys)
     rows: list[dict[str, Any]] = []
     for side in ("h.key IN $keys", "t.key IN $keys"):
         pattern = f"MATCH (h:Entity)-[r]->(t:Entity) WHERE {side} "
@@ -190,4 +200,14 @@ def remove_document_tx(tx: CountingTransaction, doc_id: str) -> None:
     if updates:
         tx.run(f"UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.rid {SET_EDGE_PROPERTIES}",
                rows=updates)
+    tx.run(DELETE_DOCUMENT_SENTENCES, id=doc_id)
     tx.run("MATCH (d:Document {id: $id}) DETACH DELETE d", id=doc_id)
+
+
+def merge_lexical(tx: CountingTransaction, sentences: list[dict[str, Any]], mentions: list[dict[str, Any]]) -> None:
+    """Sentence and mention rows (:func:`kgbuild.graph.lexical.lexical_rows`), after their entities."""
+    if sentences:
+        tx.run(MERGE_SENTENCES, rows=sentences)
+        tx.run(LINK_SENTENCES, rows=sentences)
+    if mentions:
+        tx.run(MERGE_MENTIONS, rows=mentions)

@@ -38,7 +38,7 @@ READ_ALIASES = (
 TOUCHING = "WHERE h.key IN $keys OR t.key IN $keys "
 SET_EDGE_PROPERTIES = (
     "SET r.confidence = row.confidence, r.model = row.model, r.support = row.support, "
-    "r.doc_ids = row.doc_ids, r.evidence = row.evidence"
+    "r.doc_ids = row.doc_ids, r.sentence_ids = row.sentence_ids, r.evidence = row.evidence"
 )
 MERGE_DOCUMENT = "MERGE (d:Document {id: $id}) SET d.path = $path, d.hash = $hash"
 

@@ -8,10 +8,13 @@ Graph model, identical in both stores:
 * ``(:Alias {id, spelling, type, canonical, reason, score, doc_id, undone})``: one resolution
   decision (:class:`kgbuild.types.Alias`); edges attach to canonical entities, and evidence keeps the
   spellings (``head_text``/``tail_text``), so a merge can be undone exactly
-* ``(:Entity)-[:<RELTYPE> {confidence, model, support, doc_ids, evidence}]->(:Entity)``:
+* ``(:Entity)-[:<RELTYPE> {confidence, model, support, doc_ids, sentence_ids, evidence}]->(:Entity)``:
   one edge per (head, label, tail). ``evidence`` is a list of canonical JSON strings, one per
   supporting sentence; the other properties derive from it with :func:`edge_properties`, so
   both stores agree on every value.
+* the lexical graph (:mod:`kgbuild.graph.lexical`): ``(:Document)-[:HAS_SENTENCE]->(:Sentence)`` and
+  ``(:Entity)-[:MENTIONED_IN]->(:Sentence)``, derived from the evidence; ``sentence_ids`` names the
+  edge's ``Sentence`` nodes.
 
 Writes are per document and atomic: replacing a document removes its old evidence (and edges
 left with none), then merges nodes first and edges second, all in one transaction.
@@ -27,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from kgbuild.errors import ReadOnlyQueryError, StoreError  # noqa: F401  (re-exported)
+from kgbuild.graph.lexical import sentence_id
 from kgbuild.schema import RelationSchema
 from kgbuild.types import Alias, Entity, Evidence, Triple
 
@@ -54,7 +58,8 @@ class QueryResult:
 @dataclass
 class GraphStats:
     nodes: dict[str, int] = field(default_factory=dict)
-    relationships: dict[str, int] = field(default_factory=dict)
+    relationships: dict[str, int] = field(default_factory=dict)  # the facts, by relationship type
+    lexical: dict[str, int] = field(default_factory=dict)  # Sentence nodes, HAS_SENTENCE and MENTIONED_IN links
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,7 @@ def edge_properties(evidence: Iterable[Evidence]) -> dict[str, Any]:
         "model": best.model,
         "support": len(items),
         "doc_ids": sorted({e.doc_id for e in items}),
+        "sentence_ids": sorted({sentence_id(e) for e in items}),
         "evidence": [e.to_json() for e in items],
     }
 
