@@ -2,6 +2,7 @@
 
     python -m kgbuild.bench.neo4j_load --triples 100000 --entities 30000 --types 40 --start-test-server
     python -m kgbuild.bench.neo4j_load --start-test-server --compare merge,in-transactions
+    python -m kgbuild.bench.neo4j_load --import --triples 1000000 --entities 300000   # the import path
     NEO4J_PASSWORD=... python -m kgbuild.bench.neo4j_load --uri bolt://localhost:7687 --user neo4j --wipe
 
 First prints the ``PROFILE`` of every statement one batch runs (in a transaction that is rolled
@@ -178,7 +179,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--wipe", action="store_true", help="delete everything in the target database first")
     parser.add_argument("--start-test-server", action="store_true",
                         help="start a throw-away Neo4j 5.26 (needs Java + Maven, see kgbuild.testing.neo4j_server)")
+    parser.add_argument("--import", dest="bulk_import", action="store_true",
+                        help="time the import path instead: embedded store, export, neo4j-admin import "
+                             "(kgbuild.bench.neo4j_bulk_import), and the online writer on --online-triples")
+    parser.add_argument("--online-triples", type=int, default=100_000, help="with --import: the online slice")
+    parser.add_argument("--buffer-pool-mb", type=int, default=4096, help="with --import: the embedded store's")
     args = parser.parse_args(argv)
+    if args.bulk_import:
+        from kgbuild.bench.common import machine
+        from kgbuild.bench.neo4j_bulk_import import import_path
+
+        schema, triples = synthetic(args.triples, args.entities, args.types)
+        timed = {"machine": machine(), **import_path(args, schema, triples)}
+        print(json.dumps(timed, indent=2))
+        return timed
     comparisons = [name for name in args.compare.split(",") if name]
     unknown = set(comparisons) - set(COMPARISONS)
     if unknown:

@@ -14,7 +14,15 @@ from kgbuild.cli._common import app, console, fail, plain, user_errors
 from kgbuild.cli._options import with_store_options
 from kgbuild.config import PipelineConfig
 from kgbuild.graph.cypher_guard import MAX_NESTING, bracket_depth
-from kgbuild.workflows.graph_ops import FactFilter, export_graph, graph_stats, list_facts, run_query, write_view
+from kgbuild.workflows.graph_ops import (
+    FactFilter,
+    export_for_import,
+    export_graph,
+    graph_stats,
+    list_facts,
+    run_query,
+    write_view,
+)
 
 
 @app.command()
@@ -98,15 +106,23 @@ def stats(*, config: PipelineConfig) -> None:
 @app.command()
 @with_store_options
 def export(
-    out: Annotated[Path, typer.Argument(help="output file")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="graphml or jsonl")] = "jsonl",
+    out: Annotated[Path, typer.Argument(help="output file; a folder for neo4j-import")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl, graphml or neo4j-import")] = "jsonl",
+    database: Annotated[str, typer.Option("--database", help="neo4j-import: the database import.sh "
+                                                              "loads by default")] = "neo4j",
     *,
     config: PipelineConfig,
 ) -> None:
-    """Export every triple with its provenance: GraphML (networkx) or JSONL."""
-    if fmt not in ("graphml", "jsonl"):
-        raise fail(f"--format must be graphml or jsonl, not {fmt!r}")
+    """Export every triple with its provenance (JSONL, GraphML), or the whole graph as the CSV files and
+    import.sh of `neo4j-admin database import full`, a first load at import speed."""
+    if fmt not in ("graphml", "jsonl", "neo4j-import"):
+        raise fail(f"--format must be jsonl, graphml or neo4j-import, not {fmt!r}")
     with user_errors():
+        if fmt == "neo4j-import":
+            written = export_for_import(config, out, database)
+            console.print(plain(f"wrote {written.nodes} nodes and {written.relationships} relationships to "
+                                f"{out}; load them into an empty, stopped Neo4j with {out / 'import.sh'}"))
+            return
         count = export_graph(config, out, "jsonl" if fmt == "jsonl" else "graphml")
     unit = "triples" if fmt == "jsonl" else "relationships"
     console.print(plain(f"wrote {count} {unit} to {out}"))

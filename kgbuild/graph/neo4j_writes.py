@@ -36,7 +36,7 @@ from kgbuild.graph.queries import (
 from kgbuild.graph.store import StoreError, edge_properties, without_document
 from kgbuild.types import Evidence
 
-# Constraints and indexes, created once per database (never by a read-only store).
+# Constraints and indexes, created once per database (never by a read-only store), then what an import lacks.
 SCHEMA_STATEMENTS = (
     "CREATE CONSTRAINT kgbuild_entity_key IF NOT EXISTS FOR (e:Entity) REQUIRE e.key IS UNIQUE",
     "CREATE CONSTRAINT kgbuild_document_id IF NOT EXISTS FOR (d:Document) REQUIRE d.id IS UNIQUE",
@@ -48,6 +48,8 @@ SCHEMA_STATEMENTS = (
     "CREATE INDEX kgbuild_entity_type IF NOT EXISTS FOR (e:Entity) ON (e.type)",
     "CREATE CONSTRAINT kgbuild_sentence_id IF NOT EXISTS FOR (s:Sentence) REQUIRE s.id IS UNIQUE",
     "CREATE INDEX kgbuild_sentence_doc IF NOT EXISTS FOR (s:Sentence) ON (s.doc_id)",
+    # neo4j-admin import leaves an empty array out (graph/neo4j_import.py); the writer stores []
+    "MATCH (e:Entity) WHERE e.aliases IS NULL SET e.aliases = []",
 )
 
 

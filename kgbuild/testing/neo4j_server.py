@@ -48,6 +48,17 @@ class RunningNeo4j:
         return Neo4jConfig(uri=self.uri, user=self.user, password=SecretStr(self.password), **overrides)
 
 
+def admin_tool(arguments: list[str], neo4j_home: Path, cwd: Path, heap_mb: int = 1024,
+               timeout: float = 600.0) -> subprocess.CompletedProcess[str]:
+    """``neo4j-admin ARGUMENTS`` (``org.neo4j.cli.AdminTool`` from the test server's Maven classpath) on the
+    Neo4j home ``neo4j_home``, run in ``cwd``: how the tests and benchmarks run the real import tool."""
+    _, classpath = build_launcher()
+    (neo4j_home / "conf").mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "NEO4J_HOME": str(neo4j_home), "NEO4J_CONF": str(neo4j_home / "conf")}
+    return subprocess.run(["java", f"-Xmx{heap_mb}m", *JVM_OPTIONS, "-cp", classpath, "org.neo4j.cli.AdminTool",
+                           *arguments], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
 def cache_dir() -> Path:
     return Path(os.environ.get("KGBUILD_CACHE", Path.home() / ".cache" / "kgbuild")) / "neo4j-test"
 
@@ -89,18 +100,20 @@ def free_port() -> int:
 
 
 @contextmanager
-def neo4j_server(timeout: float = 240.0, pagecache_mb: int = 128, heap_mb: int = 1024) -> Iterator[RunningNeo4j]:
-    """Run a throw-away Neo4j (temporary database folder) until the ``with`` block ends."""
+def neo4j_server(timeout: float = 240.0, pagecache_mb: int = 128, heap_mb: int = 1024,
+                 home: Path | None = None) -> Iterator[RunningNeo4j]:
+    """Run a throw-away Neo4j (temporary database folder) until the ``with`` block ends; or one on ``home``,
+    a Neo4j home whose databases (``data/databases``, e.g. from ``neo4j-admin database import``) are kept."""
     classes, classpath = build_launcher()
     port = free_port()
     password = secrets.token_urlsafe(18)
-    home = Path(tempfile.mkdtemp(prefix="kgbuild-neo4j-"))
-    log_path = home / "launcher.log"
+    scratch = Path(tempfile.mkdtemp(prefix="kgbuild-neo4j-"))
+    log_path = scratch / "launcher.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
             ["java", f"-Xms{min(256, heap_mb)}m", f"-Xmx{heap_mb}m", *JVM_OPTIONS,
              "-cp", f"{classes}{os.pathsep}{classpath}", LAUNCHER_CLASS,
-             str(home / "db"), str(port), str(pagecache_mb)],
+             str(home or scratch / "db"), str(port), str(pagecache_mb)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
             env={**os.environ, "NEO4J_TEST_PASSWORD": password},
         )
@@ -110,7 +123,7 @@ def neo4j_server(timeout: float = 240.0, pagecache_mb: int = 128, heap_mb: int =
             yield running
         finally:
             _stop(process)
-            shutil.rmtree(home, ignore_errors=True)
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _stop(process: subprocess.Popen[str]) -> None:

@@ -12,6 +12,7 @@ from kgbuild.config import PipelineConfig
 from kgbuild.errors import InputError
 from kgbuild.graph import GraphStore, open_store
 from kgbuild.graph.export import atomic_output, export_graphml, export_jsonl
+from kgbuild.graph.neo4j_import import ImportExport, export_neo4j_import
 from kgbuild.graph.store import GraphStats, QueryResult
 from kgbuild.graph.view import graph_data, render_view, store_facts
 from kgbuild.types import Triple
@@ -36,6 +37,12 @@ def run_query(config: PipelineConfig, cypher: str, params: dict[str, Any], write
     """User Cypher with parameters; the store is opened read-only unless ``write``."""
     with opened_store(config, read_only=not write) as store:
         return store.query(cypher, params, write=write, timeout=timeout)
+
+
+def export_for_import(config: PipelineConfig, folder: Path, database: str = "neo4j") -> ImportExport:
+    """The stored graph as ``neo4j-admin database import full`` input files, with ``import.sh``."""
+    with opened_store(config, read_only=True) as store:
+        return export_neo4j_import(store, config.load_schema(), folder, database)
 
 
 def graph_stats(config: PipelineConfig) -> GraphStats:
