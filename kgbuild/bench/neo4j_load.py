@@ -35,6 +35,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from kgbuild.bench.neo4j_bulk_import import wipe
 from kgbuild.config import Neo4jConfig
 from kgbuild.graph.neo4j_store import Neo4jStore, WriteCounters
 from kgbuild.graph.neo4j_writes import sorted_edges
@@ -142,12 +143,6 @@ COMPARISONS = {"merge": timed_merge, "merge-dynamic": timed_merge_dynamic, "in-t
 
 def count_nodes(store: Neo4jStore) -> int:
     return int(store.query("MATCH (n) RETURN count(n)").rows[0][0])
-
-
-def wipe(store: Neo4jStore) -> None:
-    """Delete everything in bounded transactions (a single huge DETACH DELETE needs a big heap)."""
-    while store.query("MATCH (n) WITH n LIMIT 10000 DETACH DELETE n RETURN count(*)", write=True).rows[0][0]:
-        pass
 
 
 @contextmanager
