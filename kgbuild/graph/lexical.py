@@ -28,12 +28,13 @@ MERGE_SENTENCES = (
     "UNWIND $rows AS row MERGE (s:Sentence {id: row.id}) ON CREATE SET s.doc_id = row.doc_id, "
     "s.position = row.position, s.start_char = row.start_char, s.text = row.text"
 )
+# One MATCH per node: LadybugDB plans ``MATCH (a {..}), (b {..})`` as a cross product (queries.merge_edges).
 LINK_SENTENCES = (  # a bulk load without documents keeps its sentences unlinked
-    "UNWIND $rows AS row MATCH (d:Document {id: row.doc_id}), (s:Sentence {id: row.id}) "
+    "UNWIND $rows AS row MATCH (d:Document {id: row.doc_id}) MATCH (s:Sentence {id: row.id}) "
     "MERGE (d)-[:HAS_SENTENCE]->(s)"
 )
 MERGE_MENTIONS = (
-    "UNWIND $rows AS row MATCH (e:Entity {key: row.key}), (s:Sentence {id: row.sentence}) "
+    "UNWIND $rows AS row MATCH (e:Entity {key: row.key}) MATCH (s:Sentence {id: row.sentence}) "
     "MERGE (e)-[m:MENTIONED_IN {start_char: row.start_char}]->(s) "
     "ON CREATE SET m.end_char = row.end_char, m.text = row.text, m.link = row.link"
 )

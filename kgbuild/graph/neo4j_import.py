@@ -13,6 +13,7 @@ written into ``import.sh``), so any name survives the round trip.
 from __future__ import annotations
 
 import csv
+import re
 import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from kgbuild.graph.store import EdgeKey, GraphStore, StoreError, edge_properties
 from kgbuild.schema import RelationSchema
 from kgbuild.types import Evidence
 
+_CONTROL = re.compile("[\x00-\x1f]")
 _DELIMITERS = [chr(c) for c in (0x1F, 0x1E, 0x1D, 0x1C, *range(0x01, 0x09), 0x0B, 0x0C, *range(0x0E, 0x1C))]
 
 
@@ -116,8 +118,9 @@ def import_files(store: GraphStore, schema: RelationSchema) -> list[ImportFile]:
 
 def array_delimiter(files: Sequence[ImportFile]) -> str:
     """A control character that no array value holds (the importer splits arrays without any quoting)."""
-    used = {ch for item in files for row in item.rows for value in row if isinstance(value, list | tuple)
-            for text in value for ch in str(text) if ch < " "}
+    arrays = "".join(str(text) for item in files for row in item.rows for value in row
+                     if isinstance(value, list | tuple) for text in value)
+    used = set(_CONTROL.findall(arrays))
     for candidate in _DELIMITERS:
         if candidate not in used:
             return candidate

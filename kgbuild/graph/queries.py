@@ -57,8 +57,10 @@ def merge_edges(rel: str) -> str:
     """Bind ``r`` to the ``rel`` edge of each row's (h, t), creating it when missing (both ends must exist).
 
     Nodes are matched first and the edge merged second: chained ``MERGE (h)…MERGE (t)…MERGE (h)-[]->(t)``
-    misattaches edges in Kùzu-family engines."""
-    return f"UNWIND $rows AS row MATCH (h:Entity {{key: row.h}}), (t:Entity {{key: row.t}}) MERGE (h)-[r:{rel}]->(t) "
+    misattaches edges in Kùzu-family engines. One ``MATCH`` per end: LadybugDB plans ``MATCH (h {..}), (t {..})``
+    as a cross product of the rows with the whole table (230 times slower at 100,000 nodes)."""
+    return (f"UNWIND $rows AS row MATCH (h:Entity {{key: row.h}}) MATCH (t:Entity {{key: row.t}}) "
+            f"MERGE (h)-[r:{rel}]->(t) ")
 
 
 def set_edges(rel: str) -> str:
