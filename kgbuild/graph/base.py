@@ -13,15 +13,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from kgbuild.graph import queries
 from kgbuild.graph.aliases import AliasTable
-from kgbuild.graph.cypher_guard import MAX_NESTING, read_only_violation
+from kgbuild.graph.cypher_guard import check_param_depth, refuse_write_clause
 from kgbuild.graph.queries import READ_ENTITIES
 from kgbuild.graph.store import (
     DocumentRecord,
     EdgeKey,
+    FactRow,
     GraphStats,
     QueryResult,
-    ReadOnlyQueryError,
     StoredEntity,
     StoreError,
     group_triples,
@@ -67,6 +68,7 @@ class BaseGraphStore(ABC):
     """Shared half of every store; satisfies :class:`kgbuild.graph.store.GraphStore` with its subclasses."""
 
     name: str
+    TYPE_FUNCTION = "type"  # how the dialect names a relationship's type in Cypher (LadybugDB: label)
 
     def __init__(self, read_only: bool = False) -> None:
         self.read_only = read_only
@@ -243,6 +245,19 @@ class BaseGraphStore(ABC):
     def _rows(self, cypher: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
         """kgbuild's own read, columns in ``RETURN`` order: not a user query, so no guard and no child process."""
 
+    def facts_page(self, skip: int = 0, limit: int | None = None,
+                   min_confidence: float = 0.0) -> tuple[list[FactRow], int]:
+        params = {"min": float(min_confidence), "skip": int(skip), "limit": int(limit or 0)}
+        rows = self._rows(queries.facts_page(self.TYPE_FUNCTION, limit is not None), params)
+        return self._fact_rows(rows), int(self._rows(queries.COUNT_FACTS, params)[0][0])
+
+    def facts_touching(self, keys: Sequence[str]) -> list[FactRow]:
+        return self._fact_rows(self._rows(queries.facts_touching(self.TYPE_FUNCTION), {"keys": list(keys)}))
+
+    def _fact_rows(self, rows: list[list[Any]]) -> list[FactRow]:
+        labels = self._labels_by_type()
+        return [replace(FactRow(*row), label=labels.get(row[3], row[3])) for row in rows]
+
     def entities(self) -> list[StoredEntity]:
         return [StoredEntity(key, name, type_) for key, name, type_ in self._rows(READ_ENTITIES)]
 
@@ -265,26 +280,3 @@ class _AliasRestore:
                 self.store._aliases = AliasTable(self.store._read_aliases())
             except Exception:  # noqa: BLE001  (the store is gone too: keep the first error, forget the table)
                 self.store._aliases = AliasTable()
-
-
-def refuse_write_clause(cypher: str) -> None:
-    """Raise :class:`ReadOnlyQueryError` unless ``cypher`` is a plain read query (see :mod:`cypher_guard`)."""
-    reason = read_only_violation(cypher)
-    if reason:
-        raise refused(reason)
-
-
-def refused(reason: str) -> ReadOnlyQueryError:
-    """The one wording of a refused read-only query, whichever wall refused it."""
-    return ReadOnlyQueryError(f"query refused: {reason}; `kgbuild query` is read-only unless --write is given")
-
-
-def check_param_depth(params: dict[str, Any]) -> None:
-    """Parameters nest at most :data:`MAX_NESTING` deep: a deeper value would exhaust a driver's recursion."""
-    pending: list[tuple[Any, int]] = [(params, 0)]
-    while pending:
-        value, depth = pending.pop()
-        if depth > MAX_NESTING:
-            raise StoreError(f"a query parameter nests more than {MAX_NESTING} levels deep")
-        children = value.values() if isinstance(value, dict) else value if isinstance(value, list | tuple) else ()
-        pending.extend((child, depth + 1) for child in children)

@@ -24,6 +24,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+
+from kgbuild.errors import ReadOnlyQueryError, StoreError
 
 MAX_QUERY_CHARS = 10_000
 MAX_NESTING = 32
@@ -196,3 +199,26 @@ def _check_word(token: Token, before: Token | None, after: Token | None) -> None
     if is_property or word not in REFUSED_KEYWORDS:
         return
     raise GuardRefusal(f"it uses {word} (a name spelled like a keyword must be in backticks)")
+
+
+def refuse_write_clause(cypher: str) -> None:
+    """Raise :class:`ReadOnlyQueryError` unless ``cypher`` is a plain read query (see :mod:`cypher_guard`)."""
+    reason = read_only_violation(cypher)
+    if reason:
+        raise refused(reason)
+
+
+def refused(reason: str) -> ReadOnlyQueryError:
+    """The one wording of a refused read-only query, whichever wall refused it."""
+    return ReadOnlyQueryError(f"query refused: {reason}; `kgbuild query` is read-only unless --write is given")
+
+
+def check_param_depth(params: dict[str, Any]) -> None:
+    """Parameters nest at most :data:`MAX_NESTING` deep: a deeper value would exhaust a driver's recursion."""
+    pending: list[tuple[Any, int]] = [(params, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_NESTING:
+            raise StoreError(f"a query parameter nests more than {MAX_NESTING} levels deep")
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list | tuple) else ()
+        pending.extend((child, depth + 1) for child in children)

@@ -74,6 +74,7 @@ class _LadybugTransaction:
 
 class EmbeddedStore(BaseGraphStore):
     name = "embedded"
+    TYPE_FUNCTION = "label"
 
     def __init__(self, path: str | Path, read_only: bool = False, buffer_pool_mb: int = 512,
                  isolated: bool = True) -> None:

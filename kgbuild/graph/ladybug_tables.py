@@ -17,8 +17,9 @@ NODE_TABLES = (
     "CREATE REL TABLE IF NOT EXISTS MENTIONED_IN(FROM Entity TO Sentence, text STRING, start_char INT64, "
     "end_char INT64, link STRING)",
 )
-REL_COLUMNS = ("confidence DOUBLE, model STRING, support INT64, doc_ids STRING[], sentence_ids STRING[], "
-               "evidence STRING[]")
+REL_COLUMNS = ("confidence DOUBLE, model STRING, support INT64, reviewed INT64, doc_ids STRING[], "
+               "sentence_ids STRING[], evidence STRING[]")
+ADDED_COLUMNS = ("sentence_ids STRING[] DEFAULT []", "reviewed INT64 DEFAULT 0")  # to tables of earlier versions
 
 
 def quoted(name: str) -> str:
@@ -27,9 +28,9 @@ def quoted(name: str) -> str:
 
 
 def table_statements(rel_types: Iterable[str]) -> list[str]:
-    """The node tables, then one relationship table per fact type (``sentence_ids`` added to older ones)."""
+    """The node tables, then one relationship table per fact type (newer columns added to older ones)."""
     statements = list(NODE_TABLES)
     for rel_type in rel_types:
-        statements += [f"CREATE REL TABLE IF NOT EXISTS {quoted(rel_type)}(FROM Entity TO Entity, {REL_COLUMNS})",
-                       f"ALTER TABLE {quoted(rel_type)} ADD IF NOT EXISTS sentence_ids STRING[] DEFAULT []"]
+        statements.append(f"CREATE REL TABLE IF NOT EXISTS {quoted(rel_type)}(FROM Entity TO Entity, {REL_COLUMNS})")
+        statements += [f"ALTER TABLE {quoted(rel_type)} ADD IF NOT EXISTS {column}" for column in ADDED_COLUMNS]
     return statements

@@ -89,7 +89,8 @@ def import_files(store: GraphStore, schema: RelationSchema) -> list[ImportFile]:
     for key, evidence in ordered:
         props = edge_properties(evidence)
         facts.append((key.head_key, key.tail_key, key.rel_type, props["confidence"], props["model"],
-                       props["support"], props["doc_ids"], props["sentence_ids"], props["evidence"]))
+                       props["support"], props["reviewed"], props["doc_ids"], props["sentence_ids"],
+                       props["evidence"]))
     return [
         ImportFile("nodes", "Entity", "entities.csv", ("key:ID(Entity)", "name", "type", "aliases:string[]"),
                    [(e.key, e.name, e.type, table.names_of(e.key)) for e in store.entities()]),
@@ -105,7 +106,7 @@ def import_files(store: GraphStore, schema: RelationSchema) -> list[ImportFile]:
                    [(s["id"], s["doc_id"], s["position"], s["start_char"], s["text"]) for s in sentences]),
         ImportFile("relationships", "", "facts.csv",
                    (":START_ID(Entity)", ":END_ID(Entity)", ":TYPE", "confidence:double", "model", "support:long",
-                    "doc_ids:string[]", "sentence_ids:string[]", "evidence:string[]"), facts),
+                    "reviewed:long", "doc_ids:string[]", "sentence_ids:string[]", "evidence:string[]"), facts),
         ImportFile("relationships", "", "has_sentence.csv", (":START_ID(Document)", ":END_ID(Sentence)", ":TYPE"),
                    [(s["doc_id"], s["id"], HAS_SENTENCE) for s in sentences if s["doc_id"] in document_ids]),
         ImportFile("relationships", "", "mentioned_in.csv",

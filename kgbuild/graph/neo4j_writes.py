@@ -68,6 +68,7 @@ FIND_EDGES = (
 CREATE_EDGES = (
     "UNWIND $rows AS row MATCH (h:Entity {key: row.h}), (t:Entity {key: row.t}) "
     "CREATE (h)-[r:$(row.type) {confidence: row.confidence, model: row.model, support: row.support, "
+    "reviewed: row.reviewed, "
     "doc_ids: row.doc_ids, sentence_ids: row.sentence_ids, evidence: row.evidence}]->(t)"
 )
 UPDATE_EDGES = (

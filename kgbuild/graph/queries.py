@@ -37,9 +37,26 @@ READ_ALIASES = (
 )
 TOUCHING = "WHERE h.key IN $keys OR t.key IN $keys "
 SET_EDGE_PROPERTIES = (
-    "SET r.confidence = row.confidence, r.model = row.model, r.support = row.support, "
+    "SET r.confidence = row.confidence, r.model = row.model, r.support = row.support, r.reviewed = row.reviewed, "
     "r.doc_ids = row.doc_ids, r.sentence_ids = row.sentence_ids, r.evidence = row.evidence"
 )
+_FACT_COLUMNS = "RETURN h.key, h.name, h.type, {type}(r), t.key, t.name, t.type, r.evidence "
+COUNT_FACTS = "MATCH (h:Entity)-[r]->(t:Entity) WHERE r.confidence >= $min RETURN count(r)"
+
+
+def facts_page(type_function: str, limited: bool) -> str:
+    """Fact edges for review, paged in the database: not fully reviewed first, then least confident (ties by
+    keys and type, so pages never overlap). ``type_function`` is the dialect's: ``label`` or ``type``."""
+    return ("MATCH (h:Entity)-[r]->(t:Entity) WHERE r.confidence >= $min " + _FACT_COLUMNS.format(type=type_function)
+            + f"ORDER BY coalesce(r.reviewed, 0) >= r.support, r.confidence, h.key, {type_function}(r), t.key "
+            + ("SKIP $skip LIMIT $limit" if limited else "SKIP $skip"))
+
+
+def facts_touching(type_function: str) -> str:
+    return ("MATCH (h:Entity)-[r]->(t:Entity) WHERE h.key IN $keys OR t.key IN $keys "
+            + _FACT_COLUMNS.format(type=type_function))
+
+
 MERGE_DOCUMENT = "MERGE (d:Document {id: $id}) SET d.path = $path, d.hash = $hash"
 
 

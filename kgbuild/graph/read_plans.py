@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from kgbuild.errors import StoreError
-from kgbuild.graph.base import refused
+from kgbuild.graph.cypher_guard import refused
 
 READ_OPERATORS = frozenset({
     "AGGREGATE", "AGGREGATE_FINALIZE", "AGGREGATE_SCAN", "CROSS_PRODUCT", "EMPTY_RESULT", "FILTER", "FLATTEN",

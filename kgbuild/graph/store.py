@@ -8,7 +8,7 @@ Graph model, identical in both stores:
 * ``(:Alias {id, spelling, type, canonical, reason, score, doc_id, undone})``: one resolution
   decision (:class:`kgbuild.types.Alias`); edges attach to canonical entities, and evidence keeps the
   spellings (``head_text``/``tail_text``), so a merge can be undone exactly
-* ``(:Entity)-[:<RELTYPE> {confidence, model, support, doc_ids, sentence_ids, evidence}]->(:Entity)``:
+* ``(:Entity)-[:<RELTYPE> {confidence, model, support, reviewed, doc_ids, sentence_ids, evidence}]->(:Entity)``:
   one edge per (head, label, tail). ``evidence`` is a list of canonical JSON strings, one per
   supporting sentence; the other properties derive from it with :func:`edge_properties`, so
   both stores agree on every value.
@@ -49,6 +49,21 @@ class StoredEntity:
     type: str
 
 
+@dataclass(frozen=True)
+class FactRow:
+    """One fact edge with its evidence as stored (unparsed: the reader decides what an unreadable record is)."""
+
+    head_key: str
+    head_name: str
+    head_type: str
+    rel_type: str
+    tail_key: str
+    tail_name: str
+    tail_type: str
+    evidence: Any
+    label: str = ""  # the schema's label for ``rel_type`` (the type itself where the schema lacks it)
+
+
 @dataclass
 class QueryResult:
     columns: list[str]
@@ -79,6 +94,7 @@ def edge_properties(evidence: Iterable[Evidence]) -> dict[str, Any]:
         "confidence": best.confidence,
         "model": best.model,
         "support": len(items),
+        "reviewed": sum(1 for e in items if e.reviewed_by),
         "doc_ids": sorted({e.doc_id for e in items}),
         "sentence_ids": sorted({sentence_id(e) for e in items}),
         "evidence": [e.to_json() for e in items],
@@ -184,12 +200,21 @@ class GraphStore(Protocol):
     def iter_triples(self) -> Iterator[Triple]:
         """Every stored (head, label, tail, evidence) with the label as written in the schema."""
 
+    def facts_page(self, skip: int = 0, limit: int | None = None,
+                   min_confidence: float = 0.0) -> tuple[list[FactRow], int]:
+        """Fact edges at or above ``min_confidence``, those with sentences nobody reviewed yet first, least
+        confident first, from ``skip`` (at most ``limit``); and how many edges pass the filter."""
+
+    def facts_touching(self, keys: Sequence[str]) -> list[FactRow]:
+        """Every fact edge with an end in ``keys``."""
+
     def close(self) -> None: ...
 
 
 __all__ = [
     "DocumentRecord",
     "EdgeKey",
+    "FactRow",
     "GraphStats",
     "GraphStore",
     "QueryResult",

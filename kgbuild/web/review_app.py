@@ -14,11 +14,15 @@ import base64
 import hashlib
 import re
 import secrets
+import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
@@ -31,12 +35,12 @@ from kgbuild.errors import InputError, KgbuildError, StoreError
 from kgbuild.graph.store import GraphStore
 from kgbuild.graph.view import graph_data, render_view, store_facts
 from kgbuild.schema import RelationSchema
-from kgbuild.workflows.review import DECISIONS, blocking, check_decision, decide, review_rows
+from kgbuild.workflows.review import DECISIONS, BrokenItem, blocking, check_decision, decide, find_item, review_page
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATES = Environment(loader=FileSystemLoader(TEMPLATE_DIR),
                         autoescape=select_autoescape(default=True, default_for_string=True))
-PAGE_SIZE = 200
+T = TypeVar("T")
 MAX_BODY = 16 * 1024  # a decision is a few short fields
 WRONG_SPAN = {"wrong_head": "head", "wrong_tail": "tail"}  # the page's buttons for wrong_entity + span
 
@@ -96,18 +100,46 @@ def refuse(status: int, message: str) -> Response:
     return PlainTextResponse(message, status)
 
 
+def _view(page: str | None, floor: str | None) -> tuple[int, float] | str:
+    """The page number (from 1) and the confidence filter a request asks for, or why they cannot be read."""
+    try:
+        number = int(page) if page else 1
+        minimum = float(floor) if floor else 0.0
+    except ValueError:
+        return "page must be a whole number and min_confidence a number"
+    if number < 1 or not 0.0 <= minimum <= 1.0:
+        return "page starts at 1 and min_confidence lies between 0 and 1"
+    return number, minimum
+
+
 def review_app(store: GraphStore, schema: RelationSchema, bank: Path, token: str, reviewer: str) -> Starlette:
     def allowed(given: object) -> bool:
         return isinstance(given, str) and secrets.compare_digest(given.encode(), token.encode())
 
+    lock = threading.Lock()  # one store connection: requests take turns on it, in worker threads
+
+    def locked(work: Callable[[], T]) -> Awaitable[T]:
+        """Store work off the event loop (it blocks: the database, the bank's file), one request at a time."""
+        def run() -> T:
+            with lock:
+                return work()
+        return run_in_threadpool(run)
+
     async def page(request: Request) -> Response:
         if not allowed(request.query_params.get("token")):
             return refuse(403, "a valid token is required (see the URL kgbuild review printed)")
-        rows = review_rows(store, schema)
+        view = _view(request.query_params.get("page"), request.query_params.get("min_confidence"))
+        if isinstance(view, str):
+            return refuse(400, view)
+        number, floor = view
+        shown = await locked(lambda: review_page(store, schema, number, floor))
+        rows = shown.rows
         html = TEMPLATES.get_template("review.html").render(
-            items=rows.items[:PAGE_SIZE], total=len(rows.items), broken=rows.broken[:PAGE_SIZE],
-            broken_total=len(rows.broken), token=token, labels=schema.all_labels, no_relation=schema.no_relation,
-            bank=str(bank), message=request.query_params.get("message", ""))
+            items=rows.items, total=shown.total, broken=rows.broken, broken_total=len(rows.broken), token=token,
+            labels=schema.all_labels, no_relation=schema.no_relation, bank=str(bank), page=shown.page,
+            pages=shown.pages, min_confidence=floor, message=request.query_params.get("message", ""),
+            link=lambda **changed: "/?" + urlencode({"token": token, "page": shown.page, "min_confidence": floor,
+                                                     **changed}))
         return HTMLResponse(html)
 
     async def decision(request: Request) -> Response:
@@ -124,17 +156,27 @@ def review_app(store: GraphStore, schema: RelationSchema, bank: Path, token: str
             word, wrong = "wrong_entity", WRONG_SPAN[word]
         if word not in DECISIONS:
             return refuse(400, f"unknown decision; one of {', '.join(DECISIONS)}")
-        rows = review_rows(store, schema)
-        if any(b.id == wanted for b in rows.broken):
+        view = _view(str(form.get("page") or ""), str(form.get("min_confidence") or ""))
+        back = view if isinstance(view, tuple) else (1, 0.0)
+        outcome = await locked(lambda: _decide(wanted, word, label, wrong))
+        if isinstance(outcome, Response):
+            return outcome
+        query = {"token": token, "page": back[0], "min_confidence": back[1], "message": outcome}
+        return RedirectResponse(f"/?{urlencode(query)}", status_code=303)
+
+    def _decide(wanted: str, word: str, label: str, wrong: str) -> Response | str:
+        """The decision on the item ``wanted`` names, found among the facts around its two entities only; a
+        refusal, or the line the page shows."""
+        item, broken = find_item(store, schema, wanted)
+        if isinstance(item, BrokenItem):
             return refuse(409, "that evidence record is unreadable; it cannot be decided on here")
-        item = next((i for i in rows.items if i.id == wanted), None)
         if item is None:
             return refuse(404, "that triple is no longer in the graph; reload the page")
         try:
             check_decision(schema, item, word, label or None, wrong)
         except InputError as exc:
             return refuse(400, str(exc))
-        if blocking(item, rows.broken) is not None:
+        if blocking(item, broken) is not None:
             return refuse(409, "an unreadable evidence record shares an entity with this triple; "
                                "the graph cannot be changed around it")
         try:
@@ -145,15 +187,14 @@ def review_app(store: GraphStore, schema: RelationSchema, bank: Path, token: str
             return refuse(409, str(exc))
         except (KgbuildError, OSError) as exc:  # the bank cannot be written: nothing was changed
             return refuse(500, " ".join(str(exc).split()))
-        message = f"{made.decision}: {made.head} / {made.old_label} → {made.label} / {made.tail}"
-        return RedirectResponse(f"/?{urlencode({'token': token, 'message': message})}", status_code=303)
+        return f"{made.decision}: {made.head} / {made.old_label} → {made.label} / {made.tail}"
 
     async def graph_file(request: Request) -> Response:
         """The graph view (``kgbuild view``) as a download: it runs its own scripts, so it is opened as a file
         under its own policy, never served on this page's origin."""
         if not allowed(request.query_params.get("token")):
             return refuse(403, "a valid token is required")
-        html = render_view(graph_data(store_facts(store)))
+        html = await locked(lambda: render_view(graph_data(store_facts(store))))
         return Response(html, media_type="text/html",
                         headers={"Content-Disposition": 'attachment; filename="kgbuild-graph.html"'})
 

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from kgbuild.errors import ConfigError, InputError, KgbuildError
-from kgbuild.graph.store import GraphStore
+from kgbuild.graph.store import FactRow, GraphStore
 from kgbuild.relations.corrections import DECISIONS, Correction, append_correction
 from kgbuild.schema import RelationSchema
 from kgbuild.types import Entity, Evidence, Triple
@@ -28,7 +28,6 @@ from kgbuild.types import Entity, Evidence, Triple
 # What reading one stored evidence record may raise: today's json/dataclass errors, or a KgbuildError.
 RECORD_ERRORS: tuple[type[Exception], ...] = (KgbuildError, ValueError, KeyError, TypeError)
 _EVIDENCE_TYPES: dict[str, Any] = typing.get_type_hints(Evidence)
-_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SHOWN = 300  # characters of a broken record shown on the page
 
 
@@ -65,8 +64,38 @@ class ReviewRows:
     broken: list[BrokenItem]
 
 
+PAGE_SIZE = 100  # fact edges per page; each shows one row per supporting sentence
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    """One page of the review list, read from the store by the page's facts only."""
+
+    rows: ReviewRows
+    total: int  # fact edges that pass the filter
+    page: int
+    pages: int
+    min_confidence: float
+
+
 def item_id(triple: Triple) -> str:
-    return hashlib.sha256(f"{triple.label}\x1f{triple.evidence.to_json()}".encode()).hexdigest()[:20]
+    """A hash of the label and the evidence record, then the edge's two entity keys in hex: a decision names
+    its triple and where to find it, so the page never has to read the whole graph to apply it."""
+    digest = hashlib.sha256(f"{triple.label}\x1f{triple.evidence.to_json()}".encode()).hexdigest()[:20]
+    return digest + _edge_hex(triple.head.key, triple.tail.key)
+
+
+def item_keys(wanted: str) -> tuple[str, str] | None:
+    """The head and tail keys an item id names, or None for an id no page could have shown."""
+    try:
+        head, tail = bytes.fromhex(wanted[20:]).decode("utf-8").split("\x1f")
+    except ValueError:
+        return None
+    return head, tail
+
+
+def _edge_hex(head_key: str, tail_key: str) -> str:
+    return f"{head_key}\x1f{tail_key}".encode().hex()
 
 
 def review_items(store: GraphStore, schema: RelationSchema | None = None) -> list[ReviewItem]:
@@ -76,17 +105,31 @@ def review_items(store: GraphStore, schema: RelationSchema | None = None) -> lis
 
 
 def review_rows(store: GraphStore, schema: RelationSchema | None = None) -> ReviewRows:
-    """The readable items, sorted as :func:`review_items`, and the unreadable records.
+    """Every readable item, sorted as :func:`review_items`, and every unreadable record: the whole store (the
+    page reads :func:`review_page` instead)."""
+    rows, _ = store.facts_page()
+    return read_rows(rows, schema)
 
-    The whole store is read at once; only when a record fails is it read again edge by edge (labels from
-    ``schema``, the relationship type where it lacks one), so that one bad record costs one row."""
-    try:
-        triples = list(store.iter_triples())
-    except RECORD_ERRORS:
-        return _rows_one_by_one(store, schema)
-    if any(_problem(t) for t in triples):
-        return _rows_one_by_one(store, schema)
-    return ReviewRows(_sorted([_item(t) for t in triples]), [])
+
+def review_page(store: GraphStore, schema: RelationSchema, page: int = 1, min_confidence: float = 0.0,
+                size: int = PAGE_SIZE) -> ReviewPage:
+    """Page ``page`` (from 1) of the facts at or above ``min_confidence``, as the store orders them: facts
+    with sentences nobody reviewed first, least confident first; within the page, by sentence the same way."""
+    rows, total = store.facts_page((max(page, 1) - 1) * size, size, min_confidence)
+    pages = max(1, -(-total // size))
+    return ReviewPage(read_rows(rows, schema), total, max(page, 1), pages, min_confidence)
+
+
+def find_item(store: GraphStore, schema: RelationSchema, wanted: str) -> tuple[ReviewItem | BrokenItem | None,
+                                                                              list[BrokenItem]]:
+    """The item (or unreadable record) an id names, read from the facts around its two entities only, and the
+    unreadable records among those facts (a decision rebuilds them, :func:`blocking`)."""
+    keys = item_keys(wanted)
+    if keys is None:
+        return None, []
+    around = read_rows(store.facts_touching(sorted(set(keys))), schema)
+    candidates: list[ReviewItem | BrokenItem] = [*around.items, *around.broken]
+    return next((i for i in candidates if i.id == wanted), None), around.broken
 
 
 def blocking(item: ReviewItem, broken: list[BrokenItem]) -> BrokenItem | None:
@@ -104,34 +147,32 @@ def _sorted(items: list[ReviewItem]) -> list[ReviewItem]:
     return sorted(items, key=lambda i: (i.reviewed, i.triple.evidence.confidence, i.id))
 
 
-def _rows_one_by_one(store: GraphStore, schema: RelationSchema | None) -> ReviewRows:
+def read_rows(rows: Sequence[FactRow], schema: RelationSchema | None) -> ReviewRows:
+    """Each stored evidence record read on its own (labels from ``schema``, the relationship type where it
+    lacks one), so that one bad record costs one row."""
     labels = {v: k for k, v in schema.relationship_types.items()} if schema else {}
     items: list[ReviewItem] = []
     broken: list[BrokenItem] = []
-    for rel_type in sorted(store.stats().relationships):
-        label = labels.get(rel_type, rel_type)
-        if not _PLAIN_NAME.fullmatch(rel_type):  # never pasted into a statement
-            broken.append(_broken(label, "", "", "", "the relationship type is not a plain name", frozenset()))
+    for row in rows:
+        label = labels.get(row.rel_type) or row.label or row.rel_type
+        keys = frozenset(k for k in (row.head_key, row.tail_key) if isinstance(k, str))
+        where = (label, row.head_name, row.tail_name, _edge_hex(str(row.head_key), str(row.tail_key)), keys)
+        if row.evidence is None:
             continue
-        rows = store.query(f"MATCH (h:Entity)-[r:`{rel_type}`]->(t:Entity) "
-                           "RETURN h.key, h.name, h.type, t.key, t.name, t.type, r.evidence").rows
-        for h_key, h_name, h_type, t_key, t_name, t_type, evidence in rows:
-            keys = frozenset(k for k in (h_key, t_key) if isinstance(k, str))
-            if evidence is None:
-                continue
-            if not isinstance(evidence, list):
-                broken.append(_broken(label, h_name, t_name, evidence, "the evidence is not a list", keys))
-                continue
-            for record in evidence:
-                try:
-                    triple = Triple(Entity(h_name, h_type), label, Entity(t_name, t_type), Evidence.from_json(record))
-                    problem = _problem(triple)
-                except RECORD_ERRORS as exc:
-                    problem = _describe(exc)
-                if problem:
-                    broken.append(_broken(label, h_name, t_name, record, problem, keys))
-                else:
-                    items.append(_item(triple))
+        if not isinstance(row.evidence, list):
+            broken.append(_broken(*where[:3], row.evidence, "the evidence is not a list", *where[3:]))
+            continue
+        for record in row.evidence:
+            try:
+                triple = Triple(Entity(row.head_name, row.head_type), label, Entity(row.tail_name, row.tail_type),
+                                Evidence.from_json(record))
+                problem = _problem(triple)
+            except RECORD_ERRORS as exc:
+                problem = _describe(exc)
+            if problem:
+                broken.append(_broken(*where[:3], record, problem, *where[3:]))
+            else:
+                items.append(_item(triple))
     return ReviewRows(_sorted(items), sorted(broken, key=lambda b: b.id))
 
 
@@ -159,11 +200,12 @@ def _describe(exc: BaseException) -> str:
     return f"not an evidence record: {text[:200]}"
 
 
-def _broken(label: str, head: Any, tail: Any, record: Any, problem: str, keys: frozenset[str]) -> BrokenItem:
+def _broken(label: str, head: Any, tail: Any, record: Any, problem: str, edge: str,
+            keys: frozenset[str]) -> BrokenItem:
     raw = record if isinstance(record, str) else json.dumps(record, ensure_ascii=False, default=str)
     shown = raw if len(raw) <= _SHOWN else raw[:_SHOWN] + "…"
     digest = hashlib.sha256(f"broken\x1f{label}\x1f{head}\x1f{tail}\x1f{raw}".encode()).hexdigest()[:20]
-    return BrokenItem(digest, str(head), label, str(tail), shown, problem, keys)
+    return BrokenItem(digest + edge, str(head), label, str(tail), shown, problem, keys)
 
 
 def _spans(triple: Triple) -> tuple[tuple[int, int], tuple[int, int]]:
