@@ -95,7 +95,7 @@ def test_a_reviewed_fact_goes_after_the_unreviewed(store: EmbeddedStore, tmp_pat
     assert order == HEADS[1:] + HEADS[:1]
 
 
-@pytest.mark.parametrize("query", [{"page": "0"}, {"page": "two"}, {"min_confidence": "1.5"},
+@pytest.mark.parametrize("query", [{"page": "0"}, {"page": "two"}, {"page": "9" * 30}, {"min_confidence": "1.5"},
                                    {"min_confidence": "-0.1"}, {"min_confidence": "nan"}])
 def test_a_bad_page_or_filter_is_one_line(store: EmbeddedStore, tmp_path: Path, query: dict[str, str]) -> None:
     from kgbuild.web.review_app import review_app

@@ -41,6 +41,7 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATES = Environment(loader=FileSystemLoader(TEMPLATE_DIR),
                         autoescape=select_autoescape(default=True, default_for_string=True))
 T = TypeVar("T")
+MAX_PAGE = 10_000_000  # a page number the database's 64-bit SKIP can take at any page size
 MAX_BODY = 16 * 1024  # a decision is a few short fields
 WRONG_SPAN = {"wrong_head": "head", "wrong_tail": "tail"}  # the page's buttons for wrong_entity + span
 
@@ -107,8 +108,8 @@ def _view(page: str | None, floor: str | None) -> tuple[int, float] | str:
         minimum = float(floor) if floor else 0.0
     except ValueError:
         return "page must be a whole number and min_confidence a number"
-    if number < 1 or not 0.0 <= minimum <= 1.0:
-        return "page starts at 1 and min_confidence lies between 0 and 1"
+    if not 1 <= number <= MAX_PAGE or not 0.0 <= minimum <= 1.0:
+        return f"page lies between 1 and {MAX_PAGE} and min_confidence between 0 and 1"
     return number, minimum
 
 
