@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,12 @@ def test_view_bench_graphs_are_seeded_and_distinct() -> None:
     facts = synthetic_facts(300)
     assert len({(t.head.key, t.label, t.tail.key) for t, _ in facts}) == 300
     assert [t.head.name for t, _ in facts[:5]] == [t.head.name for t, _ in synthetic_facts(300)[:5]]
+
+
+def test_edge_support_bench_reports_the_support_it_built(tmp_path: Path) -> None:
+    from kgbuild.bench.edge_support import main
+
+    main(["--documents", "4", "--every", "2", "--out", str(tmp_path / "support.json")])
+    spans = json.loads((tmp_path / "support.json").read_text(encoding="utf-8"))["spans"]
+    assert [s["support"] for s in spans] == [2, 4]
+    assert spans[1]["evidence_mb"] > spans[0]["evidence_mb"] > 0
