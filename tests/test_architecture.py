@@ -13,7 +13,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "kgbuild"
 MODELS = ("torch", "transformers", "peft", "sentence_transformers", "faiss", "spacy")
 NEUTRAL = ("kgbuild.types", "kgbuild.schema", "kgbuild.errors", "kgbuild.assets", "kgbuild.config",
-           "kgbuild.training_config", "kgbuild.keys")
+           "kgbuild.store_config", "kgbuild.training_config", "kgbuild.keys")
 STAGES = ("kgbuild.read", "kgbuild.entities", "kgbuild.relations", "kgbuild.resolution", "kgbuild.graph",
           "kgbuild.datasets", "kgbuild.evaluation", "kgbuild.workflows", "kgbuild.cli", "kgbuild.bench",
           "kgbuild.testing", "kgbuild.web", "kgbuild.api", "kgbuild.spacy_component")

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import torch
 
+from kgbuild.assets import minilm_dir
 from kgbuild.config import load_pipeline
 from kgbuild.datasets.splits import load_training_data
 from kgbuild.evaluation.metrics import standard_metrics
-from kgbuild.relations.models import minilm_dir
 from kgbuild.schema import RelationSchema
 from kgbuild.types import CandidatePair
 

@@ -1,4 +1,5 @@
-"""``kgbuild train``: LoRA-fine-tune the RAG generator from a pipeline's training section."""
+"""``kgbuild train``: LoRA-fine-tune the RAG generator from a pipeline's training section; ``kgbuild train-types``:
+the name-type classifier."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from rich.progress import TextColumn
 
 from kgbuild.cli._common import app, configure_logging, console, progress_bar, user_errors
 from kgbuild.cli._options import DeviceOpt, PipelineOpt, load_config
+from kgbuild.training_config import data_root
 from kgbuild.workflows.train import run_training
+from kgbuild.workflows.train_context_types import train_context_types
 
 
 @app.command()
@@ -40,3 +43,23 @@ def train(
     console.print(f"artefact written to {result.output}")
     if result.headline:
         console.print(result.headline)
+
+
+@app.command("train-types")
+def train_types(
+    data: Annotated[Path | None, typer.Option(
+        "--data", help="the folder holding conll04/ and re-docred/ as published (default: $KGBUILD_DATA)")] = None,
+    out: Annotated[Path, typer.Option("--out", help="where the classifier and its card go")] = Path(
+        "runs/context-types"),
+    pipeline: PipelineOpt = None,
+) -> None:
+    """Train the name-type classifier that `entities.context_types` names; its threshold is chosen against the
+    pipeline's spaCy model."""
+    configure_logging()
+    config = load_config(pipeline)
+    with user_errors(), progress_bar() as bar:
+        task = bar.add_task("encode names", total=None)
+        result = train_context_types(config, data if data is not None else data_root(), out,
+                                     on_progress=lambda done, total: bar.update(task, completed=done, total=total))
+    console.print(f"classifier written to {result.path}")
+    console.print(result.headline)

@@ -11,7 +11,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from kgbuild.assets import resolve_asset
 from kgbuild.config import EntitiesConfig
+from kgbuild.entities.context_types import ContextTyper
 from kgbuild.entities.layout import layout_segments, paragraph_break
 from kgbuild.entities.references import link_references
 from kgbuild.entities.type_vote import vote_types
@@ -101,8 +103,11 @@ def annotator_for(entities: EntitiesConfig, nlp: Any | None = None) -> SentenceA
         add_patterns(nlp, Path(entities.patterns))
     elif PATTERNS_PIPE in nlp.pipe_names:  # a model shared with an earlier pipeline that had patterns
         nlp.remove_pipe(PATTERNS_PIPE)
+    typer = None
+    if entities.context_types is not None:
+        typer = ContextTyper.load(resolve_asset("types", entities.context_types), entities.context_types_threshold)
     return SentenceAnnotator(nlp, entities.max_sentence_chars, entities.batch_size, entities.segment_chars,
-                             entities.type_vote, entities.references, entities.sentence_window)
+                             entities.type_vote, entities.references, entities.sentence_window, typer)
 
 
 class SentenceAnnotator:
@@ -110,8 +115,9 @@ class SentenceAnnotator:
 
     def __init__(self, nlp: Any, max_sentence_chars: int = 1000, batch_size: int = 32,
                  segment_chars: int = 100_000, type_vote: bool = True, references: bool = True,
-                 pair_window: int = 0) -> None:
+                 pair_window: int = 0, context_types: ContextTyper | None = None) -> None:
         self.nlp = nlp
+        self.context_types = context_types  # a second opinion on names' types (:mod:`context_types`)
         self.pair_window = pair_window  # the pairing stage's sentence window, set with the sentences it spans
         self.type_vote = type_vote  # one type per name in a document (:mod:`type_vote`); off only to measure it
         self.references = references  # pronouns and descriptions linked to names (:mod:`references`)
@@ -133,6 +139,7 @@ class SentenceAnnotator:
         """The document's sentences from its parsed pieces (``(offset, spaCy Doc)``), one type per name and
         pronouns linked: the spaCy component hands in a Doc that another pipeline parsed."""
         sentences = list(self._sentences(document, parsed))
+        sentences = self.context_types.retype(sentences) if self.context_types is not None else sentences
         sentences = vote_types(sentences) if self.type_vote else sentences
         return link_references(sentences) if self.references else sentences
 

