@@ -19,7 +19,8 @@ def pieces(text: str, starts_line: bool = False) -> list[str]:
     ("Acme names new chief\n\nBOSTON, March 3, 2025 - Acme said so.",
      ["Acme names new chief", "BOSTON, March 3, 2025", "Acme said so."]),
     ("Headline\n\nLONDON, 3 March (Reuters) \u2014 Shell said profits rose.",
-     ["Headline", "LONDON, 3 March (Reuters)", "Shell said profits rose."]),
+     ["Headline", "LONDON, 3 March", "Shell said profits rose."]),  # the credit is no fact of the story
+    ("OSLO (AP) — Equinor said so.", ["OSLO", "Equinor said so."]),
     ("Headline\n\nNEW YORK -- Banks rallied.", ["Headline", "NEW YORK", "Banks rallied."]),
     ("By Jane Doe\nACME said so.", ["By Jane Doe", "ACME said so."]),
     ("Its aims:\n- grow\n* hire\n1. win\n2) keep", ["Its aims:", "- grow", "* hire", "1. win", "2) keep"]),
@@ -46,3 +47,12 @@ def test_annotated_segments_keep_document_offsets(nlp: Any) -> None:
         for m in s.mentions:
             assert text[s.start + m.start:s.start + m.end] == m.text
     assert not any(m.text == "BOSTON" for s in sentences[2:] for m in s.mentions)  # never paired with the news
+
+
+def test_a_datelines_credit_is_never_an_entity(nlp: Any) -> None:
+    """"(Reuters)" names who filed the story: pairing it with the dateline's city gave org_based_in edges."""
+    text = "Shell profits rise\n\nLONDON, 3 March (Reuters) \u2014 Shell said profits rose in London."
+    document = Document(id="d", path="d.txt", hash="h", text=text)
+    [(_, sentences)] = list(SentenceAnnotator(nlp).annotate([document]))
+    assert "Reuters" not in {m.text for s in sentences for m in s.mentions}
+    assert "Reuters" not in {s.text for s in sentences}

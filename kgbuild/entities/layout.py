@@ -4,7 +4,9 @@ spaCy's sentence splitter reads "Acme names new chief\\n\\nBOSTON, March 3, 2025
 sentence, so the headline's and the dateline's names were paired with the first sentence's: a person
 ``lives_in`` the dateline city, the dateline city typed ORG and ``org_based_in`` three places. A blank
 line therefore always ends a segment, and so does a line break before a list item; a dateline at the
-start of a segment ("LONDON, 3 March (Reuters) —", "BOSTON - ") is cut off as a segment of its own.
+start of a segment ("LONDON, 3 March (Reuters) —", "BOSTON - ") is cut off as a segment of its own. Its
+credit ("(Reuters)") belongs to no segment: the agency that filed the story is not a fact of it, and was
+paired as ``org_based_in`` the dateline's city.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ _BREAK = re.compile(r"\n[ \t]*\n\s*|\n[ \t]*(?=(?:[-*\u2022]|\d{1,3}[.)])[ \t])"
 # An upper-case place, optional ", date or place" and "(Agency)", then a dash: "LONDON, 3 March (Reuters) —".
 _DATELINE = re.compile(
     r"^(?:[A-Z][A-Z.'\u2019-]+(?:[ ][A-Z][A-Z.'\u2019-]+){0,3})"
-    r"(?:,[^\n,\u2013\u2014()-]{1,30}){0,2}(?:[ ]?\([^)\n]{1,30}\))?"
-    r"[ \t]*(?:-{1,2}|\u2013|\u2014)[ \t]+")
+    r"(?:,[^\n,\u2013\u2014()-]{1,30}){0,2}(?P<credit>[ ]?\([^)\n]{1,30}\))?"
+    r"[ \t]*(?:-{1,2}|\u2013|\u2014)(?:[ \t]+|$)")  # spaCy may have ended the sentence at the dash
 _BYLINE = re.compile(r"^By [A-Z][^\n]{0,60}$")
 
 
@@ -43,10 +45,12 @@ def _dateline_split(text: str, start: int, end: int, after_break: bool) -> list[
         cut = start + len(first_line)
         return [(start, cut), *_dateline_split(text, cut + 1, end, after_break=True)]
     match = _DATELINE.match(block)
-    if match is None or match.end() >= len(block) or not (after_break or re.search(r"[,(]", match.group())):
+    if match is None or not (after_break or re.search(r"[,(]", match.group())):
         return [(start, end)]
-    dateline_end = start + len(match.group().rstrip(" \t-\u2013\u2014"))
-    return [(start, dateline_end), (start + match.end(), end)]
+    place_and_date = block[:match.start("credit")] if match.group("credit") else match.group()
+    dateline_end = start + len(place_and_date.rstrip(" \t-\u2013\u2014"))
+    rest = start + match.end()
+    return [(start, dateline_end), *([(rest, end)] if rest < end else [])]
 
 
 def paragraph_break(text: str, end: int, start: int) -> bool:
