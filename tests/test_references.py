@@ -71,3 +71,13 @@ def test_a_pronoun_is_never_paired_with_the_name_it_stands_for(default_schema: R
                            sentence(1, "She met Ana Ruiz's rival.", ("Ana Ruiz", "PERSON"))])
     assert links(doc[:1] + doc[1:]) == [(1, "She", "PERSON", "Ana Ruiz", "pronoun")]
     assert list(candidate_pairs(doc[1:], default_schema)) == []  # PERSON-PERSON (kill) would pair by text alone
+
+
+def test_an_age_used_as_a_name_links_to_the_latest_person_and_spacys_date_reading_does_not_block_it(
+        default_schema: RelationSchema) -> None:
+    doc = [sentence(0, "Faith Kiptoo won the race in Nairobi.", ("Faith Kiptoo", "PERSON"), ("Nairobi", "GPE")),
+           sentence(1, "The 27-year-old lives in Iten.", ("27-year-old", "DATE"), ("Iten", "GPE")),
+           sentence(2, "Kiptoo, 27-year-old winner, thanked the 3-year-olds.", ("Kiptoo", "PERSON"))]
+    assert links(doc) == [(1, "The 27-year-old", "PERSON", "Faith Kiptoo", "description")]
+    pairs = {(p.head.name, p.tail.name) for p in candidate_pairs(link_references(doc), default_schema)}
+    assert ("Faith Kiptoo", "Iten") in pairs and ("Faith Kiptoo", "27-year-old") not in pairs  # an age is no date

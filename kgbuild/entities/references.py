@@ -6,14 +6,16 @@ docs`` counts these under "pronoun or description"). coreferee, the maintained s
 library, installs here, but its English model is a download from GitHub that this project cannot ship,
 so kgbuild links by rules, measured on ``examples/eval``:
 
-1. **What is linked.** The subject pronouns "he" and "she" (a person); "it" or "its" opening a
-   sentence (an organisation: "Its headquarters are in Tromsø."); "the company", "the agency", ...
-   (an organisation, :data:`ORG_NOUNS`) and "the city", "the town" (a place).
+1. **What is linked.** The subject pronouns "he" and "she" and an age used as a name, "the 27-year-old"
+   (a person); "it" or "its" opening a sentence (an organisation: "Its headquarters are in Tromsø.");
+   "the company", "the agency", ... (an organisation, :data:`ORG_NOUNS`) and "the city", "the town" (a
+   place).
 2. **To what.** The most recent earlier sentence, at most :data:`WINDOW` sentences back, that names an
    entity of the right type; of its names of that type, the first (news puts the subject first). A
    pronoun already linked counts as the name it stands for, so "She ... She ..." stays with one person.
 3. **Never.** When a name of that type comes earlier in the same sentence ("Ruiz said she ...": the
-   name is there to pair with already), or when the words overlap a name spaCy found.
+   name is there to pair with already), or when the words overlap a name spaCy found (spaCy's reading of
+   "27-year-old" as a date does not count: an age fills no date slot, ``entities/values.py``).
 
 A link never changes a name: the mention keeps the words as written, and ``refers_to`` / ``link`` say
 what it stands for and why. The ingest stores each link as an alias decision, listed by ``kgbuild
@@ -38,13 +40,15 @@ ORG_NOUNS = ("company", "firm", "group", "agency", "bank", "charity", "club", "s
              "band", "orchestra", "museum", "hospital", "school", "newspaper", "publisher", "studio")
 PLACE_NOUNS = ("city", "town", "village", "capital")
 
+AGE_DESCRIPTION = r"the \d{1,3}-year-old"
 _PERSON = re.compile(r"\b(?:he|she)\b", re.IGNORECASE)
+_AGE = re.compile(r"\b" + AGE_DESCRIPTION + r"\b", re.IGNORECASE)
 _IT = re.compile(r"^its?\b", re.IGNORECASE)
 _ORG = re.compile(r"\bthe (?:" + "|".join(map(re.escape, ORG_NOUNS)) + r")\b", re.IGNORECASE)
 _PLACE = re.compile(r"\bthe (?:" + "|".join(PLACE_NOUNS) + r")\b", re.IGNORECASE)
 _RULES: tuple[tuple[re.Pattern[str], tuple[str, ...], str], ...] = (
-    (_PERSON, PERSON_TYPES, "pronoun"), (_IT, ORG_TYPES, "pronoun"), (_ORG, ORG_TYPES, "description"),
-    (_PLACE, PLACE_TYPES, "description"))
+    (_PERSON, PERSON_TYPES, "pronoun"), (_AGE, PERSON_TYPES, "description"), (_IT, ORG_TYPES, "pronoun"),
+    (_ORG, ORG_TYPES, "description"), (_PLACE, PLACE_TYPES, "description"))
 
 
 def link_references(sentences: Sequence[Sentence]) -> list[Sentence]:
@@ -66,7 +70,7 @@ def _references(sentence: Sentence, earlier: Sequence[Sentence], pattern: re.Pat
     found = []
     for match in pattern.finditer(sentence.text):
         start, end = match.span()
-        if any(m.start < end and start < m.end for m in sentence.mentions):
+        if any(m.start < end and start < m.end and m.type != "DATE" for m in sentence.mentions):
             continue  # part of a name spaCy found ("The Company Store")
         if any(m.type in types and m.end <= start for m in sentence.mentions):
             continue  # a name of that type comes first in this sentence
