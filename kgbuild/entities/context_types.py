@@ -109,6 +109,10 @@ class SpanEncoder:
         except OSError as exc:
             raise ModelLoadError(f"cannot load the encoder '{spec}' of the type classifier: {exc}") from None
 
+    @property
+    def dimension(self) -> int:
+        return int(self.model.config.hidden_size)
+
     def vectors(self, text: str, spans: Sequence[tuple[int, int]]) -> list[np.ndarray | None]:
         """One vector per ``(start, end)`` span of ``text``; None for a span past the token limit."""
         batch = self.tokenizer(text, return_offsets_mapping=True, truncation=True, max_length=MAX_TOKENS,
@@ -134,7 +138,11 @@ class ContextTyper:
     @classmethod
     def load(cls, path: Path, threshold: float | None = None) -> ContextTyper:
         model = ContextTypeModel.load(path)
-        return cls(model, SpanEncoder(model.encoder), threshold)
+        encoder = SpanEncoder(model.encoder)
+        if model.weight.shape[1] != encoder.dimension:
+            raise ModelLoadError(f"type classifier {path} reads {model.weight.shape[1]} dimensions, but its encoder "
+                                 f"'{model.encoder}' gives {encoder.dimension}")
+        return cls(model, encoder, threshold)
 
     def retype(self, sentences: Sequence[Sentence]) -> list[Sentence]:
         chosen = self.name_classes(sentences)
