@@ -164,14 +164,9 @@ class ContextTyper:
                 probs = self.model.probabilities(vector[None, :])[0]
                 summed[key] = summed[key] + probs if key in summed else probs
                 counts[key] += 1
-        chosen = {}
-        for key, total in summed.items():
-            mean = np.round(total / counts[key], DIGITS)
-            best = int(np.argmax(mean))  # ties go to the first class, as np.argmax does
-            label = self.model.classes[best]
-            if label in RETYPED_AS and float(mean[best]) >= self.threshold:
-                chosen[key] = label
-        return chosen
+        sure = {key: sure_class(total / counts[key], self.threshold, self.model.classes)
+                for key, total in summed.items()}
+        return {key: label for key, label in sure.items() if label is not None}
 
     @staticmethod
     def _retyped(mention: Mention, chosen: dict[str, str]) -> Mention:
@@ -180,6 +175,15 @@ class ContextTyper:
         label = chosen.get(normalise_name(mention.text))
         wanted = mention.type if label is None else retyped(mention.type, label)
         return mention if wanted == mention.type else replace(mention, type=wanted)
+
+
+def sure_class(probabilities: np.ndarray, threshold: float, classes: Sequence[str] = CLASSES) -> str | None:
+    """The class a name is retyped as, or None: the best of ``probabilities`` (rounded to ``DIGITS``; a tie goes
+    to the first class), when it is one ``RETYPED_AS`` names and reaches ``threshold``."""
+    rounded = np.round(probabilities, DIGITS)
+    best = int(np.argmax(rounded))
+    label = classes[best]
+    return label if label in RETYPED_AS and float(rounded[best]) >= threshold else None
 
 
 def retyped(spacy_type: str, label: str) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 
 from kgbuild.config import PipelineConfig
 from kgbuild.datasets.entity_spans import TypedSentence, typed_sentences
-from kgbuild.entities.context_types import CLASSES, ContextTypeModel, SpanEncoder, coarse_class, retyped
+from kgbuild.entities.context_types import CLASSES, ContextTypeModel, SpanEncoder, coarse_class, retyped, sure_class
 from kgbuild.entities.spacy_ner import load_spacy
 from kgbuild.errors import TrainingError
 
@@ -113,9 +113,8 @@ def _combined(spacy_types: Sequence[str], probs: Sequence[np.ndarray], threshold
     """What the typer would answer for single mentions at this threshold (see ContextTyper.name_classes)."""
     answers = []
     for spacy_type, p in zip(spacy_types, probs, strict=True):
-        best = CLASSES[int(np.argmax(p))]
-        answer = retyped(spacy_type, best) if float(p.max()) >= threshold else spacy_type
-        answers.append(coarse_class(answer))
+        label = sure_class(p, threshold)
+        answers.append(coarse_class(spacy_type if label is None else retyped(spacy_type, label)))
     return answers
 
 
