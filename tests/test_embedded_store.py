@@ -65,7 +65,7 @@ def test_a_transaction_the_database_aborted_reports_its_own_error(store: Embedde
     real = store._run
 
     def failing(cypher: str, params: dict[str, object] | None = None) -> object:
-        if cypher.startswith("MERGE (d:Document") or cypher == "ROLLBACK":
+        if "CREATE (:Document" in cypher or cypher == "ROLLBACK":
             raise StoreError("embedded store error: Buffer manager exception" if cypher != "ROLLBACK"
                              else "embedded store error: No active transaction for ROLLBACK.")
         return real(cypher, params)

@@ -1,8 +1,9 @@
 """The embedded default store: LadybugDB (a Kùzu fork), queried with Cypher, no server.
 
 Ladybug needs declared tables, so each schema label becomes a ``REL TABLE`` from Entity to
-Entity. Writes follow the safe pattern: MERGE nodes first, then MATCH both ends and MERGE the
-edge; chained ``MERGE (h)…MERGE (t)…MERGE (h)-[]->(t)`` silently misattaches edges in Kùzu.
+Entity. Writes follow the safe pattern: nodes first (looked up by key, the missing ones created:
+:mod:`kgbuild.graph.ladybug_nodes`), then MATCH both ends and MERGE the edge; chained
+``MERGE (h)…MERGE (t)…MERGE (h)-[]->(t)`` silently misattaches edges in Kùzu.
 Every document write is one transaction, so a crash never leaves half a document. Relationship
 table names are pasted into statements only as backtick-quoted identifiers.
 """
@@ -18,6 +19,7 @@ from kgbuild.graph import queries as aliases_cypher  # the alias statements, sha
 from kgbuild.graph.base import AliasUpdate, BaseGraphStore, Change, EdgeItems, PreparedWrite
 from kgbuild.graph.isolated_query import QueryRequest, run_isolated
 from kgbuild.graph.ladybug_columns import all_rows, column_title, plain_value
+from kgbuild.graph.ladybug_nodes import ALIASES, DOCUMENTS, ENTITIES, SENTENCES, NodeTable, upsert_nodes
 from kgbuild.graph.ladybug_tables import quoted, table_statements
 from kgbuild.graph.lexical import (
     DELETE_DOCUMENT_SENTENCES,
@@ -25,11 +27,10 @@ from kgbuild.graph.lexical import (
     LEXICAL_RELATIONSHIPS,
     LINK_SENTENCES,
     MERGE_MENTIONS,
-    MERGE_SENTENCES,
     SENTENCE,
     lexical_rows,
 )
-from kgbuild.graph.queries import MERGE_DOCUMENT, MERGE_ENTITIES, NODE_LABELS, document_params, match_edges, set_edges
+from kgbuild.graph.queries import NODE_LABELS, document_params, match_edges, set_edges
 from kgbuild.graph.read_plans import execute_read_only
 from kgbuild.graph.store import (
     DocumentRecord,
@@ -176,7 +177,7 @@ class EmbeddedStore(BaseGraphStore):
             with self._transaction():
                 if previous is not None:
                     self._remove_document(previous.id)
-                self._run(MERGE_DOCUMENT, document_params(document))
+                self._upsert(DOCUMENTS, [document_params(document)])
                 self._write_aliases(update)
                 self._merge(prepared)
 
@@ -198,7 +199,7 @@ class EmbeddedStore(BaseGraphStore):
         document's triples create get theirs as they are merged)."""
         for doc_id in update.replaced_documents:
             self._run(aliases_cypher.DELETE_DOCUMENT_ALIASES, {"id": doc_id})
-        self._run_rows(aliases_cypher.MERGE_ALIASES, [r.to_row() for r in update.records])
+        self._upsert(ALIASES, [r.to_row() for r in update.records])
         self._run_rows(aliases_cypher.SET_ENTITY_ALIASES, update.entity_aliases)
 
     def _relink(self, records: list[Alias], keys: set[str], change: Change | None = None) -> None:
@@ -211,7 +212,7 @@ class EmbeddedStore(BaseGraphStore):
                 rows = self._rows(pattern + "RETURN h.name, h.type, t.name, t.type, r.evidence", params)
                 stored += self._triples_from_rows((hn, ht, rel_type, tn, tt, ev) for hn, ht, tn, tt, ev in rows)
                 self._run(pattern + "DELETE r", params)
-            self._run_rows(aliases_cypher.MERGE_ALIASES, [r.to_row() for r in records])
+            self._upsert(ALIASES, [r.to_row() for r in records])
             prepared, orphans = self._rebuild_plan(stored, keys, change)
             if orphans:
                 self._run(aliases_cypher.DELETE_ENTITIES, {"keys": orphans})
@@ -235,12 +236,11 @@ class EmbeddedStore(BaseGraphStore):
         self._run("MATCH (d:Document {id: $id}) DELETE d", {"id": doc_id})
 
     def _merge(self, prepared: PreparedWrite) -> None:
-        if prepared.entity_rows:
-            self._run(MERGE_ENTITIES, {"rows": prepared.entity_rows})
+        self._upsert(ENTITIES, prepared.entity_rows)
         for rel_type, items in prepared.edges_by_type.items():
             self._merge_edges(rel_type, items)
         sentences, mentions = lexical_rows(item for items in prepared.edges_by_type.values() for item in items)
-        self._run_rows(MERGE_SENTENCES, sentences)
+        self._upsert(SENTENCES, sentences)
         self._run_rows(LINK_SENTENCES, sentences)
         self._run_rows(MERGE_MENTIONS, mentions)
 
@@ -277,6 +277,9 @@ class EmbeddedStore(BaseGraphStore):
         """``UNWIND $rows`` statements, skipped when there is nothing to unwind (an empty list has no type)."""
         if rows:
             self._run(cypher, {"rows": rows})
+
+    def _upsert(self, table: NodeTable, rows: list[dict[str, Any]]) -> None:
+        upsert_nodes(self._run, self._rows, table, rows)
 
     def _rows(self, cypher: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
         return all_rows(self._run(cypher, params))
