@@ -80,6 +80,16 @@ def test_view_bench_graphs_are_seeded_and_distinct() -> None:
     assert [t.head.name for t, _ in facts[:5]] == [t.head.name for t, _ in synthetic_facts(300)[:5]]
 
 
+def test_store_growth_bench_measures_at_each_size(tmp_path: Path) -> None:
+    from kgbuild.bench.store_growth import main
+
+    main(["--facts", "60", "--step", "30", "--entities", "20", "--documents", "2", "--buffer-pool-mb", "256",
+          "--out", str(tmp_path / "growth.json")])
+    sizes = json.loads((tmp_path / "growth.json").read_text(encoding="utf-8"))["sizes"]
+    assert [s["facts"] for s in sizes] == [30, 60]
+    assert all(s["new_document_ms"] > 0 and s["changed_document_ms"] > 0 for s in sizes)
+
+
 def test_edge_support_bench_reports_the_support_it_built(tmp_path: Path) -> None:
     from kgbuild.bench.edge_support import main
 
