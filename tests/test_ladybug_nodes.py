@@ -12,6 +12,7 @@ import pytest
 from graph_cases import SCHEMA, make_triple
 
 from kgbuild.graph.embedded import EmbeddedStore
+from kgbuild.graph.ladybug_connection import RENEW_AFTER_ROWS, ConnectionAge
 from kgbuild.graph.ladybug_nodes import ALIASES, ENTITIES, SENTENCES, upsert_nodes
 from kgbuild.graph.store import DocumentRecord
 from kgbuild.types import Alias
@@ -72,3 +73,33 @@ def test_the_store_never_merges_a_node(store: EmbeddedStore, monkeypatch: pytest
     assert not node_merges
     assert store.query("MATCH (d:Document) RETURN d.id").rows == [["d2"]]
     assert store.query("MATCH (e:Entity) RETURN e.name ORDER BY e.name").rows == [["Acme"], ["Ann"], ["Bo"]]
+
+
+def test_connection_age_renews_after_the_process_doubles_what_it_wrote() -> None:
+    age = ConnectionAge()
+    age.wrote(RENEW_AFTER_ROWS)
+    assert not age.outgrown()
+    age.wrote(1)
+    assert age.outgrown()
+    age.renewed()
+    age.wrote(RENEW_AFTER_ROWS + 1)
+    assert not age.outgrown()  # the next one only after as many rows again as before it
+    age.wrote(RENEW_AFTER_ROWS)
+    assert age.outgrown()
+
+
+def test_a_write_after_the_graph_grew_runs_on_a_new_connection_and_loses_nothing(
+        store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plans prepared on a small graph stay bad as it grows (kgbuild.graph.ladybug_connection)."""
+    monkeypatch.setattr("kgbuild.graph.ladybug_connection.RENEW_AFTER_ROWS", 3)
+    first = store._conn
+    store.replace_document(DocumentRecord("d1", "/d1", "h1"), [make_triple("Ann", "works_for", "Acme", doc="d1")])
+    assert store._conn is first  # 6 rows: 2 entities, 1 edge, 1 sentence, 2 mentions; renewed at the next write
+    store.replace_document(DocumentRecord("d2", "/d2", "h2"), [make_triple("Bo", "works_for", "Acme", doc="d2")])
+    second = store._conn
+    assert second is not first
+    store.write_triples([make_triple("Cy", "works_for", "Acme", doc="d3")])
+    assert store._conn is second  # 6 rows written before the renewal: the next after 6 more
+    assert store.query("MATCH (e:Entity)-[r:WORKS_FOR]->(:Entity) RETURN e.name ORDER BY e.name").rows == [
+        ["Ann"], ["Bo"], ["Cy"]]
+    assert sorted(store.documents()) == ["/d1", "/d2"]

@@ -10,7 +10,6 @@ table names are pasted into statements only as backtick-quoted identifiers.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from kgbuild.graph import queries as aliases_cypher  # the alias statements, sha
 from kgbuild.graph.base import AliasUpdate, BaseGraphStore, Change, EdgeItems, PreparedWrite
 from kgbuild.graph.isolated_query import QueryRequest, run_isolated
 from kgbuild.graph.ladybug_columns import all_rows, column_title, plain_value
+from kgbuild.graph.ladybug_connection import ConnectionAge, LadybugTransaction
 from kgbuild.graph.ladybug_nodes import ALIASES, DOCUMENTS, ENTITIES, SENTENCES, NodeTable, upsert_nodes
 from kgbuild.graph.ladybug_tables import quoted, table_statements
 from kgbuild.graph.lexical import (
@@ -45,32 +45,11 @@ from kgbuild.graph.store import (
 from kgbuild.schema import RelationSchema, relationship_type
 from kgbuild.types import Alias, Evidence, Triple
 
-log = logging.getLogger(__name__)
-
 # Each document's transaction rewrites the evidence lists of the edges it touches. Until a checkpoint,
 # the old versions pin pages that the buffer pool cannot evict, so with the database's default
 # threshold (16 MB of write-ahead log) memory grew with the corpus: 0.86 GB at 50 documents, 1.78 GB
 # at 800. Checkpointing at 1 MB keeps it flat (0.83 → 0.91 GB) and was no slower (docs/PERFORMANCE.md).
 CHECKPOINT_BYTES = 1024 * 1024
-
-
-class _LadybugTransaction:
-    """``BEGIN TRANSACTION`` on entry; ``COMMIT`` on a clean exit, ``ROLLBACK`` when the block raised."""
-
-    def __init__(self, store: EmbeddedStore) -> None:
-        self.store = store
-
-    def __enter__(self) -> None:
-        self.store._run("BEGIN TRANSACTION")
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if not exc_type:
-            self.store._run("COMMIT")
-            return
-        try:
-            self.store._run("ROLLBACK")
-        except StoreError:  # the database already aborted it (e.g. out of buffer pool): keep the first error
-            log.debug("rollback after a failed transaction", exc_info=True)
 
 
 class EmbeddedStore(BaseGraphStore):
@@ -86,6 +65,7 @@ class EmbeddedStore(BaseGraphStore):
         self.path = Path(path)
         self.buffer_pool_mb = buffer_pool_mb
         self.isolated = isolated
+        self._age = ConnectionAge()
         if read_only and not self.path.exists():
             raise StoreError(f"no graph at {self.path}; run `kgbuild ingest` first or pass --store-path")
         if not read_only:
@@ -243,6 +223,8 @@ class EmbeddedStore(BaseGraphStore):
         self._upsert(SENTENCES, sentences)
         self._run_rows(LINK_SENTENCES, sentences)
         self._run_rows(MERGE_MENTIONS, mentions)
+        self._age.wrote(len(prepared.entity_rows) + len(sentences) + len(mentions)
+                        + sum(len(items) for items in prepared.edges_by_type.values()))
 
     def _merge_edges(self, rel_type: str, items: EdgeItems) -> None:
         """Union each edge's new evidence with what is stored, then (re)write its properties."""
@@ -262,10 +244,20 @@ class EmbeddedStore(BaseGraphStore):
         return {(h, t): {Evidence.from_json(e) for e in evidence} for h, t, evidence in rows}
 
     # -- plumbing -----------------------------------------------------------------------
-    def _transaction(self) -> _LadybugTransaction:
+    def _transaction(self) -> LadybugTransaction:
         if self.read_only:
             raise StoreError("the graph was opened read-only")
-        return _LadybugTransaction(self)
+        return LadybugTransaction(self)
+
+    def _renew_connection_if_grown(self) -> None:
+        """A new connection once the graph outgrew the old one's plans (:mod:`kgbuild.graph.ladybug_connection`)."""
+        if not self._age.outgrown():
+            return
+        import ladybug
+
+        self._conn.close()
+        self._conn = ladybug.Connection(self._db)
+        self._age.renewed()
 
     def _run(self, cypher: str, params: dict[str, Any] | None = None) -> Any:
         try:
