@@ -255,8 +255,9 @@ class EmbeddedStore(BaseGraphStore):
             return
         import ladybug
 
+        fresh = ladybug.Connection(self._db)  # opened first: a failure leaves the old one in place
         self._conn.close()
-        self._conn = ladybug.Connection(self._db)
+        self._conn = fresh
         self._age.renewed()
 
     def _run(self, cypher: str, params: dict[str, Any] | None = None) -> Any:
