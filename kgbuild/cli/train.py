@@ -11,6 +11,7 @@ from rich.progress import TextColumn
 
 from kgbuild.cli._common import app, configure_logging, console, progress_bar, user_errors
 from kgbuild.cli._options import DeviceOpt, PipelineOpt, load_config
+from kgbuild.entities.context_type_training import FineTuning
 from kgbuild.training_config import data_root
 from kgbuild.workflows.train import run_training
 from kgbuild.workflows.train_context_types import train_context_types
@@ -51,6 +52,7 @@ def train_types(
         "--data", help="the folder holding conll04/ and re-docred/ as published (default: $KGBUILD_DATA)")] = None,
     out: Annotated[Path, typer.Option("--out", help="where the classifier and its card go")] = Path(
         "runs/context-types"),
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="passes over the typed names")] = FineTuning.epochs,
     pipeline: PipelineOpt = None,
 ) -> None:
     """Train the name-type classifier that `entities.context_types` names; its threshold is chosen against the
@@ -58,8 +60,9 @@ def train_types(
     configure_logging()
     config = load_config(pipeline)
     with user_errors(), progress_bar() as bar:
-        task = bar.add_task("encode names", total=None)
+        task = bar.add_task("fine-tune the type classifier", total=None)
         result = train_context_types(config, data if data is not None else data_root(), out,
-                                     on_progress=lambda done, total: bar.update(task, completed=done, total=total))
+                                     on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+                                     recipe=FineTuning(epochs=epochs))
     console.print(f"classifier written to {result.path}")
     console.print(result.headline)

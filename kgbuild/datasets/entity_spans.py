@@ -12,6 +12,8 @@ dev sentences in training.
 
 from __future__ import annotations
 
+import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,3 +82,21 @@ def redocred_sentences(file: Path) -> list[TypedSentence]:
 def _typed(text: TokenText, spans: list[tuple[int, int, str]]) -> TypedSentence:
     mentions = [(text.mention(start, end, label), label) for start, end, label in spans]
     return TypedSentence(text.text, tuple((m.start, m.end, label) for m, label in mentions))
+
+
+def with_replaced_names(sentence: TypedSentence, pool: Mapping[str, Sequence[str]], rng: random.Random,
+                        share: float) -> TypedSentence:
+    """``sentence`` with each name, at chance ``share``, swapped for a random name of its class from ``pool``
+    (mention replacement): the words around a name stay, its spelling changes, so a classifier learns from
+    the context. Overlapping spans are left as they are."""
+    spans = sorted(sentence.spans)
+    if any(a < prev_end for (_, prev_end, _), (a, _, _) in zip(spans, spans[1:], strict=False)):
+        return sentence
+    text, position, new = "", 0, []
+    for start, end, label in spans:
+        name = rng.choice(pool[label]) if pool.get(label) and rng.random() < share else sentence.text[start:end]
+        text += sentence.text[position:start]
+        new.append((len(text), len(text) + len(name), label))
+        text += name
+        position = end
+    return TypedSentence(text + sentence.text[position:], tuple(new))

@@ -17,6 +17,7 @@ from kgbuild.entities.context_types import ContextTyper
 from kgbuild.entities.layout import layout_segments, paragraph_break
 from kgbuild.entities.references import link_references
 from kgbuild.entities.type_vote import vote_types
+from kgbuild.entities.values import year_taken_for_a_number
 from kgbuild.errors import ConfigError, EntityModelError
 from kgbuild.types import Document, Mention, Sentence
 
@@ -154,7 +155,8 @@ class SentenceAnnotator:
             start = offset + sent.start_char + lead
             stripped_text = text[lead:lead + len(stripped)]
             mentions = [mention for ent in sent.ents
-                        if (mention := _mention(ent.text, ent.label_, offset + ent.start_char - start)) is not None]
+                        if (mention := _mention(ent.text, _entity_type(ent), offset + ent.start_char - start))
+                        is not None]
             segments = layout_segments(stripped_text, _starts_line(document.text, start))
             for a, b in segments:
                 inside = tuple(replace(m, start=m.start - a, end=m.end - a)
@@ -164,6 +166,12 @@ class SentenceAnnotator:
                 yield Sentence(doc_id=document.id, index=index, start=start + a, text=stripped_text[a:b],
                                mentions=inside, paragraph=paragraph)
                 index, previous_end = index + 1, start + b
+
+
+def _entity_type(ent: Any) -> str:
+    """spaCy's label, except a year it took for a number (``values.year_taken_for_a_number``)."""
+    before = ent.doc.text[max(0, ent.start_char - 12):ent.start_char]
+    return "DATE" if year_taken_for_a_number(ent.text, ent.label_, before) else str(ent.label_)
 
 
 def _starts_line(text: str, start: int) -> bool:

@@ -23,3 +23,13 @@ _DURATION = re.compile(r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|t
 def date_like(text: str) -> bool:
     """Whether a DATE mention names a calendar date or year (see the module's description)."""
     return bool(_DATE_LIKE.search(text)) and not _DURATION.search(text)
+
+
+_BARE_YEAR = re.compile(r"(?:1\d{3}|20\d{2})")
+_YEAR_PREPOSITION = re.compile(r"\b(?:in|since|from|until|till|by|before|after|of)\s+$", re.IGNORECASE)
+
+
+def year_taken_for_a_number(text: str, type_: str, before: str) -> bool:
+    """Whether spaCy's CARDINAL is a year: four digits from 1000 to 2099 after a preposition of time ("founded
+    in 2017", "since 1999"), which spaCy's medium model often types as a number; "1500 workers" stays one."""
+    return type_ == "CARDINAL" and bool(_BARE_YEAR.fullmatch(text)) and bool(_YEAR_PREPOSITION.search(before))

