@@ -81,3 +81,25 @@ def test_an_age_used_as_a_name_links_to_the_latest_person_and_spacys_date_readin
     assert links(doc) == [(1, "The 27-year-old", "PERSON", "Faith Kiptoo", "description")]
     pairs = {(p.head.name, p.tail.name) for p in candidate_pairs(link_references(doc), default_schema)}
     assert ("Faith Kiptoo", "Iten") in pairs and ("Faith Kiptoo", "27-year-old") not in pairs  # an age is no date
+
+
+def test_a_job_title_before_a_name_stands_for_the_employer_the_article_is_about(
+        default_schema: RelationSchema) -> None:
+    doc = [sentence(0, "Aérotech Boréal will cut 300 jobs.", ("Aérotech Boréal", "ORG")),
+           sentence(1, "Chief executive officer Ana Ruiz said the cuts were needed.", ("Ana Ruiz", "PERSON")),
+           sentence(2, "Coach, Ben Cole, agreed.", ("Ben Cole", "PERSON"))]
+    assert links(doc) == [(1, "Chief executive officer", "ORG", "Aérotech Boréal", "role"),
+                          (2, "Coach", "ORG", "Aérotech Boréal", "role")]
+    pairs = {(p.head.name, p.tail.name) for p in candidate_pairs(link_references(doc), default_schema)}
+    assert ("Ana Ruiz", "Aérotech Boréal") in pairs and ("Ben Cole", "Aérotech Boréal") in pairs
+    assert [(a.spelling, a.canonical, a.reason) for a in reference_aliases("d", link_references(doc))][0] == (
+        "Chief executive officer", "Aérotech Boréal", "role")
+
+
+def test_no_role_link_without_a_name_right_after_or_with_the_employer_named() -> None:
+    org = sentence(0, "Norvik grew.", ("Norvik", "ORG"))
+    assert links([org, sentence(1, "Chief executives met on Monday.", ("Monday", "DATE"))]) == []
+    assert links([org, sentence(1, "Chief executive officers like Ana Ruiz agree.", ("Ana Ruiz", "PERSON"))]) == []
+    assert links([org, sentence(1, "Coach Ana Ruiz left Vantor.", ("Ana Ruiz", "PERSON"), ("Vantor", "ORG"))]) == []
+    assert links([org, sentence(1, "President Ana Ruiz spoke.", ("Ana Ruiz", "PERSON"))]) == []  # an office
+    assert links([sentence(0, "Coach Ana Ruiz spoke.", ("Ana Ruiz", "PERSON"))]) == []  # nothing to refer to

@@ -9,7 +9,10 @@ so kgbuild links by rules, measured on ``examples/eval``:
 1. **What is linked.** The subject pronouns "he" and "she" and an age used as a name, "the 27-year-old"
    (a person); "it" or "its" opening a sentence (an organisation: "Its headquarters are in Tromsø.");
    "the company", "the agency", ... (an organisation, :data:`ORG_NOUNS`) and "the city", "the town" (a
-   place).
+   place); and a job title that opens a sentence right before a person's name, "Chief executive Ana Ruiz
+   said ..." (an organisation, :data:`ROLE_TITLES`, link ``role``: the title stands for the employer the
+   article is about, so the person's ``works_for`` pair exists). Political titles ("President", "Mayor")
+   are left out: they name an office of a country or a city, not an employer.
 2. **To what.** The most recent earlier sentence, at most :data:`WINDOW` sentences back, that names an
    entity of the right type; of its names of that type, the first (news puts the subject first). A
    pronoun already linked counts as the name it stands for, so "She ... She ..." stays with one person.
@@ -40,15 +43,21 @@ ORG_NOUNS = ("company", "firm", "group", "agency", "bank", "charity", "club", "s
              "band", "orchestra", "museum", "hospital", "school", "newspaper", "publisher", "studio")
 PLACE_NOUNS = ("city", "town", "village", "capital")
 
+ROLE_TITLES = ("chief executive", "chief executive officer", "ceo", "chairman", "chairwoman", "chairperson",
+               "managing director", "general manager", "head coach", "coach", "founder", "co-founder",
+               "spokesman", "spokeswoman", "spokesperson", r"chief [a-z]+")  # patterns, matched as words
+
 AGE_DESCRIPTION = r"the \d{1,3}-year-old"
 _PERSON = re.compile(r"\b(?:he|she)\b", re.IGNORECASE)
 _AGE = re.compile(r"\b" + AGE_DESCRIPTION + r"\b", re.IGNORECASE)
 _IT = re.compile(r"^its?\b", re.IGNORECASE)
 _ORG = re.compile(r"\bthe (?:" + "|".join(map(re.escape, ORG_NOUNS)) + r")\b", re.IGNORECASE)
 _PLACE = re.compile(r"\bthe (?:" + "|".join(PLACE_NOUNS) + r")\b", re.IGNORECASE)
+_ROLE = re.compile(r"^(?:" + "|".join(sorted(ROLE_TITLES, key=len, reverse=True)) + r")\b(?=,?\s+\S)",
+                   re.IGNORECASE)  # the longest title first: "Chief executive officer Ana Ruiz"
 _RULES: tuple[tuple[re.Pattern[str], tuple[str, ...], str], ...] = (
     (_PERSON, PERSON_TYPES, "pronoun"), (_AGE, PERSON_TYPES, "description"), (_IT, ORG_TYPES, "pronoun"),
-    (_ORG, ORG_TYPES, "description"), (_PLACE, PLACE_TYPES, "description"))
+    (_ORG, ORG_TYPES, "description"), (_PLACE, PLACE_TYPES, "description"), (_ROLE, ORG_TYPES, "role"))
 
 
 def link_references(sentences: Sequence[Sentence]) -> list[Sentence]:
@@ -74,10 +83,20 @@ def _references(sentence: Sentence, earlier: Sequence[Sentence], pattern: re.Pat
             continue  # part of a name spaCy found ("The Company Store")
         if any(m.type in types and m.end <= start for m in sentence.mentions):
             continue  # a name of that type comes first in this sentence
+        if link == "role" and not _names_a_person_next(sentence, end):
+            continue  # "Chief executive officers said ...": a title, but of nobody named
+        if link == "role" and any(m.type in types for m in sentence.mentions):
+            continue  # "Coach Ana Ruiz left Norvik": the employer is named, its pair exists already
         antecedent = _antecedent(earlier, types)
         if antecedent is not None:
             found.append(Mention(match.group(0), antecedent.type, start, end, refers_to=antecedent.name, link=link))
     return found
+
+
+def _names_a_person_next(sentence: Sentence, end: int) -> bool:
+    """Whether a person's name starts right after ``end`` (past a comma and spaces)."""
+    after = end + len(sentence.text[end:]) - len(sentence.text[end:].lstrip(", "))
+    return any(m.type in PERSON_TYPES and m.start == after for m in sentence.mentions)
 
 
 def _antecedent(earlier: Sequence[Sentence], types: tuple[str, ...]) -> Mention | None:

@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 
 from kgbuild.datasets.docs_gold import GoldDocument
-from kgbuild.entities.references import AGE_DESCRIPTION, ORG_NOUNS, PLACE_NOUNS
+from kgbuild.entities.references import AGE_DESCRIPTION, ORG_NOUNS, PLACE_NOUNS, ROLE_TITLES
 from kgbuild.schema import RelationSchema
 from kgbuild.types import CandidatePair, LabelledPair, Sentence
 
@@ -39,7 +39,8 @@ ENTITY_STAGES = frozenset({ENTITY_NOT_FOUND, TYPE_REJECTED, PRONOUN, DIFFERENT_S
 
 _REFERENCE = re.compile(  # the words the linker knows (entities/references.py), and the pronouns it leaves
     r"\b(?:he|she|they|it|him|her|his|hers|its|their|them|" + AGE_DESCRIPTION + r"|the (?:"
-    + "|".join(map(re.escape, (*ORG_NOUNS, *PLACE_NOUNS))) + r"))\b", re.IGNORECASE)
+    + "|".join(map(re.escape, (*ORG_NOUNS, *PLACE_NOUNS))) + r")|^(?:" + "|".join(ROLE_TITLES) + r"))\b",
+    re.IGNORECASE)
 
 
 def miss_stage(gold: GoldDocument, head: str, relation: str, tail: str, sentences: Sequence[Sentence],
