@@ -65,3 +65,49 @@ def test_bank_errors_name_the_line(tmp_path: Path) -> None:
         read_bank(bank)
     with pytest.raises(BankError, match="not found"):
         read_bank(tmp_path / "absent.jsonl")
+
+
+def typed(text: str, head_type: str, tail_type: str, label: str = "no_relation") -> CandidatePair:
+    return CandidatePair(text, Mention("h", head_type, 0, 1), Mention("t", tail_type, 0, 1), label=label)
+
+
+def test_examples_of_the_pairs_types_follow_the_nearest_one_when_it_joins_other_types() -> None:
+    from kgbuild.relations.rag_prompter import choose_examples
+
+    places, person, org = typed("a", "GPE", "GPE"), typed("b", "PERSON", "GPE", "lives_in"), typed("c", "ORG", "GPE")
+    assert choose_examples([places, places, person, org], "PERSON", "GPE", 2) == [places, person]
+    assert choose_examples([person, places, person], "PERSON", "GPE", 2) == [person, places]  # nearest fits: top k
+    assert choose_examples([places, org], "PERSON", "GPE", 3) == [places, org]  # none fits: by rank
+    assert choose_examples([], "PERSON", "GPE", 2) == []
+
+
+def test_with_match_types_pairs_of_one_sentence_share_examples_only_within_a_type_pair() -> None:
+    from kgbuild.config import load_pipeline
+    from kgbuild.relations.prompt import PromptBuilder, PromptTemplate
+    from kgbuild.relations.rag_prompter import TYPE_POOL, RagPrompter
+
+    class Ranked:
+        """A retriever whose nearest example joins two places, then a person and a place."""
+
+        def __init__(self) -> None:
+            self.asked: list[int] = []
+
+        def search(self, sentences: list[str], k: int, exclude_same_text: bool = False) -> list[list[CandidatePair]]:
+            self.asked.append(k)
+            return [[typed("Addis Ababa, Ethiopia", "GPE", "GPE", "located_in"),
+                     typed("Addis Ababa, Ethiopia (AP)", "GPE", "GPE"), typed("Lee lives in Rome", "PERSON", "GPE",
+                                                                               "lives_in")][:k] for _ in sentences]
+
+    config = load_pipeline(Path(__file__).resolve().parent.parent / "pipelines" / "default.yaml")
+    schema = config.load_schema()
+    builder = PromptBuilder(PromptTemplate.load(config.prompt_path()), schema)
+    text = "Ruiz lives in Olinda, Brazil."
+    person = CandidatePair(text, Mention("Ruiz", "PERSON", 0, 4), Mention("Olinda", "GPE", 14, 20))
+    place = CandidatePair(text, Mention("Olinda", "GPE", 14, 20), Mention("Brazil", "GPE", 22, 28))
+    retriever = Ranked()
+    matched = RagPrompter(builder, retriever, 2, match_types=True).prompts([person, place])  # type: ignore[arg-type]
+    assert retriever.asked == [TYPE_POOL]
+    assert "Lee lives in Rome" in matched[0].sentence and "(AP)" not in matched[0].sentence
+    assert "(AP)" in matched[1].sentence and "Lee lives in Rome" not in matched[1].sentence
+    plain = RagPrompter(builder, Ranked(), 2).prompts([person, place])  # type: ignore[arg-type]
+    assert plain[0].sentence == plain[1].sentence and "Lee lives in Rome" not in plain[0].sentence

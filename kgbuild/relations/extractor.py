@@ -76,10 +76,11 @@ class RelationExtractor:
                 label = no_rel if review.decision == "wrong_entity" else review.label
                 results[row] = LabelledPair(pair, label, 1.0, {}, (review.reviewed_by, review.reviewed_at))
         prompts = self.prompter.prompts(pairs)
-        sentences: dict[tuple[str, int, str], list[int]] = {}
+        sentences: dict[tuple[str, int, str, str], list[int]] = {}  # pairs that share a sentence part
         for row, pair in enumerate(pairs):
             if row not in results:
-                sentences.setdefault((pair.doc_id, pair.sentence_index, pair.text), []).append(row)
+                key = (pair.doc_id, pair.sentence_index, pair.text, prompts[row].sentence)
+                sentences.setdefault(key, []).append(row)
         for rows in sentences.values():
             permitted = [
                 [index[label] for label in self.schema.allowed_labels(pairs[r].head.type, pairs[r].tail.type)]
