@@ -68,8 +68,8 @@ class RetrieverConfig(_Section):
                                     "correction bank, beside the pipeline file; retrieved with the bank and preferred "
                                     "at equal similarity. None: no corrections")
     batch_size: int = Field(default=64, gt=0)
-    match_types: bool = Field(default=False, description="when the nearest example's entity types differ from the "
-                              "pair's, the next examples are the nearest whose types match (relations/rag_prompter.py)")
+    match_types: bool = Field(default=False, description="for each pair type of a sentence that its nearest example "
+                              "does not join, the nearest example of that type joins it (relations/rag_prompter.py)")
 
 
 class ResolutionConfig(_Section):

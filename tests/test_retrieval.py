@@ -75,19 +75,22 @@ def test_examples_of_the_pairs_types_follow_the_nearest_one_when_it_joins_other_
     from kgbuild.relations.rag_prompter import choose_examples
 
     places, person, org = typed("a", "GPE", "GPE"), typed("b", "PERSON", "GPE", "lives_in"), typed("c", "ORG", "GPE")
-    assert choose_examples([places, places, person, org], "PERSON", "GPE", 2) == [places, person]
-    assert choose_examples([person, places, person], "PERSON", "GPE", 2) == [person, places]  # nearest fits: top k
-    assert choose_examples([places, org], "PERSON", "GPE", 3) == [places, org]  # none fits: by rank
-    assert choose_examples([], "PERSON", "GPE", 2) == []
+    kinds = [("PERSON", "GPE")]
+    assert choose_examples([places, places, person, org], kinds, 2) == [places, person]
+    assert choose_examples([person, places, person], kinds, 2) == [person, places]  # the nearest fits: top k
+    assert choose_examples([places, org], kinds, 3) == [places, org]  # none fits: by rank
+    both = [("PERSON", "GPE"), ("ORG", "GPE"), ("GPE", "GPE")]
+    assert choose_examples([places, places, person, org], both, 2) == [places, person, org]  # k + 1 at most
+    assert choose_examples([], kinds, 2) == [] and choose_examples([places], kinds, 0) == []
 
 
-def test_with_match_types_pairs_of_one_sentence_share_examples_only_within_a_type_pair() -> None:
+def test_with_match_types_a_sentences_pairs_share_one_part_with_an_example_of_each_kind() -> None:
     from kgbuild.config import load_pipeline
     from kgbuild.relations.prompt import PromptBuilder, PromptTemplate
     from kgbuild.relations.rag_prompter import TYPE_POOL, RagPrompter
 
     class Ranked:
-        """A retriever whose nearest example joins two places, then a person and a place."""
+        """A retriever whose nearest examples join two places, then a person and a place."""
 
         def __init__(self) -> None:
             self.asked: list[int] = []
@@ -99,15 +102,14 @@ def test_with_match_types_pairs_of_one_sentence_share_examples_only_within_a_typ
                                                                                "lives_in")][:k] for _ in sentences]
 
     config = load_pipeline(Path(__file__).resolve().parent.parent / "pipelines" / "default.yaml")
-    schema = config.load_schema()
-    builder = PromptBuilder(PromptTemplate.load(config.prompt_path()), schema)
+    builder = PromptBuilder(PromptTemplate.load(config.prompt_path()), config.load_schema())
     text = "Ruiz lives in Olinda, Brazil."
     person = CandidatePair(text, Mention("Ruiz", "PERSON", 0, 4), Mention("Olinda", "GPE", 14, 20))
     place = CandidatePair(text, Mention("Olinda", "GPE", 14, 20), Mention("Brazil", "GPE", 22, 28))
     retriever = Ranked()
     matched = RagPrompter(builder, retriever, 2, match_types=True).prompts([person, place])  # type: ignore[arg-type]
     assert retriever.asked == [TYPE_POOL]
+    assert matched[0].sentence == matched[1].sentence  # one part per sentence, encoded once
     assert "Lee lives in Rome" in matched[0].sentence and "(AP)" not in matched[0].sentence
-    assert "(AP)" in matched[1].sentence and "Lee lives in Rome" not in matched[1].sentence
     plain = RagPrompter(builder, Ranked(), 2).prompts([person, place])  # type: ignore[arg-type]
-    assert plain[0].sentence == plain[1].sentence and "Lee lives in Rome" not in plain[0].sentence
+    assert "Lee lives in Rome" not in plain[0].sentence and "(AP)" in plain[0].sentence

@@ -3,11 +3,11 @@
 The project promises that a model is trained on exactly the text it later labels; that holds
 because there is only this one place that pairs a candidate with its retrieved examples.
 
-Examples are retrieved by sentence. With ``retriever.match_types``, a pair whose nearest example joins other
-entity types ("ADDIS ABABA , Ethiopia ( AP )" for "Menezes lives in Olinda.") gets, after that nearest one,
-the nearest examples whose head and tail types are its own (``choose_examples``), so the model sees how a
-person and a place are labelled rather than two places; pairs of one sentence and one type pair share
-their examples.
+Examples are retrieved by sentence. With ``retriever.match_types``, when the nearest example joins other
+entity types than a pair of the sentence ("ADDIS ABABA , Ethiopia ( AP )" for "Menezes lives in Olinda."),
+the nearest example of that pair's types follows it (``choose_examples``), so the model sees how a person and
+a place are labelled rather than two places. All pairs of a sentence still share one sentence part, encoded
+once: ``k + 1`` examples at most.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from kgbuild.relations.retrieval import Retriever, SentenceEncoder
 from kgbuild.schema import RelationSchema
 from kgbuild.types import CandidatePair
 
-TYPE_POOL = 30  # nearest examples per sentence among which ``match_types`` looks for the pair's types
+TYPE_POOL = 30  # nearest examples per sentence among which ``match_types`` looks for its pairs' types
 
 
 @dataclass(frozen=True)
@@ -54,34 +54,33 @@ class RagPrompter:
         return self.builder.static
 
     def prompts(self, pairs: Sequence[CandidatePair], exclude_same_text: bool = False) -> list[PairPrompt]:
-        """Each pair's prompt. Retrieval is keyed on the sentence, so pairs of one sentence (and, with
-        ``match_types``, one type pair) share their sentence part; ``exclude_same_text`` keeps a training
-        example's own sentence out of its examples."""
+        """Each pair's prompt. Retrieval is keyed on the sentence, so pairs of one sentence share their sentence
+        part; ``exclude_same_text`` keeps a training example's own sentence out of its examples."""
         sentences = list(dict.fromkeys(p.text for p in pairs))
         if self.retriever is not None:
             found = self.retriever.search(sentences, TYPE_POOL if self.match_types else self.k, exclude_same_text)
         else:
             found = [[] for _ in sentences]
-        nearest = dict(zip(sentences, found, strict=True))
-        shared: dict[tuple[str, str, str], str] = {}
-        prompts = []
-        for pair in pairs:
-            key = (pair.text, pair.head.type, pair.tail.type) if self.match_types else (pair.text, "", "")
-            if key not in shared:
-                examples = (choose_examples(nearest[pair.text], pair.head.type, pair.tail.type, self.k)
-                            if self.match_types else nearest[pair.text])
-                shared[key] = self.builder.sentence_part(pair.text, examples)
-            prompts.append(PairPrompt(shared[key], self.builder.pair_part(pair)))
-        return prompts
+        if self.match_types:
+            kinds: dict[str, list[tuple[str, str]]] = {text: [] for text in sentences}
+            for pair in pairs:
+                kinds[pair.text] = list(dict.fromkeys([*kinds[pair.text], (pair.head.type, pair.tail.type)]))
+            found = [choose_examples(hits, kinds[text], self.k) for text, hits in zip(sentences, found, strict=True)]
+        shared = {text: self.builder.sentence_part(text, examples)
+                  for text, examples in zip(sentences, found, strict=True)}
+        return [PairPrompt(shared[p.text], self.builder.pair_part(p)) for p in pairs]
 
 
-def choose_examples(ranked: Sequence[CandidatePair], head_type: str, tail_type: str, k: int) -> list[CandidatePair]:
-    """``k`` of the ``ranked`` examples (nearest first): the plain top ``k`` when the nearest one joins the pair's
-    types; otherwise the nearest, then the nearest that join ``head_type`` and ``tail_type``, then the rest."""
-    def fits(example: CandidatePair) -> bool:
-        return (example.head.type, example.tail.type) == (head_type, tail_type)
-
-    if not ranked or fits(ranked[0]):
-        return list(ranked[:k])
-    rest = ranked[1:]
-    return [ranked[0], *[e for e in rest if fits(e)], *[e for e in rest if not fits(e)]][:k]
+def choose_examples(ranked: Sequence[CandidatePair], kinds: Sequence[tuple[str, str]], k: int) -> list[CandidatePair]:
+    """Examples for a sentence whose pairs join the (head type, tail type) ``kinds``, from the ``ranked`` ones
+    (nearest first): the nearest; then, for the kinds the nearest does not join, the nearest example of each,
+    nearest first, up to ``k + 1`` examples in all; then the next nearest while fewer than ``k``. The order
+    of ``kinds`` never matters, so neither does the order of the pairs."""
+    if k == 0 or not ranked:
+        return []
+    nearest = ranked[0]
+    missing = set(kinds) - {(nearest.head.type, nearest.tail.type)}
+    firsts = [next((i for i, e in enumerate(ranked) if (e.head.type, e.tail.type) == kind), None) for kind in missing]
+    chosen = [nearest, *[ranked[i] for i in sorted(i for i in firsts if i is not None)][:k]]
+    chosen += [e for e in ranked if e not in chosen][:max(0, k - len(chosen))]
+    return chosen
