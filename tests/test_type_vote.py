@@ -1,4 +1,4 @@
-"""One type per name within a document: a surname inherits its full name's type, then a majority vote."""
+"""One type per name within a document: a majority vote, then short names inherit their one full name's type."""
 
 from __future__ import annotations
 
@@ -42,3 +42,33 @@ def test_dates_and_numbers_keep_their_own_type() -> None:
     voted = vote_types([sentence(0, "In 2017 they met.", ("2017", "DATE")),
                         sentence(1, "The 2017 plan.", ("2017", "CARDINAL"))])
     assert types(voted) == [[("2017", "DATE")], [("2017", "CARDINAL")]]
+
+
+def test_a_company_short_name_taken_for_a_person_inherits_its_one_full_name() -> None:
+    voted = vote_types([sentence(0, "Hoshino Motors opened a plant.", ("Hoshino Motors", "ORG")),
+                        sentence(1, "Kenji Watanabe, Hoshino's chairman, spoke.", ("Kenji Watanabe", "PERSON"),
+                                 ("Hoshino", "PERSON"))])
+    assert types(voted)[1] == [("Kenji Watanabe", "PERSON"), ("Hoshino", "ORG")]
+
+
+def test_a_short_name_of_two_companies_or_of_a_person_stays_a_person() -> None:
+    two = vote_types([sentence(0, "Hoshino Motors and Hoshino Bank.", ("Hoshino Motors", "ORG"),
+                               ("Hoshino Bank", "ORG")),
+                      sentence(1, "Hoshino said so.", ("Hoshino", "PERSON"))])
+    assert types(two)[1] == [("Hoshino", "PERSON")]
+    person = vote_types([sentence(0, "Ford Motor hired Ann Ford.", ("Ford Motor", "ORG"), ("Ann Ford", "PERSON")),
+                         sentence(1, "Ford said so.", ("Ford", "PERSON"))])
+    assert types(person)[1] == [("Ford", "PERSON")]  # the surname rule wins
+
+
+def test_a_place_spacy_calls_a_city_is_not_made_a_company() -> None:
+    voted = vote_types([sentence(0, "Kyoto University is in Kyoto.", ("Kyoto University", "ORG"), ("Kyoto", "GPE"))])
+    assert types(voted) == [[("Kyoto University", "ORG"), ("Kyoto", "GPE")]]
+
+
+def test_a_name_the_context_classifier_settled_keeps_its_type() -> None:
+    sentences = [sentence(0, "Air Zermatt pilot Lukas Imboden spoke.", ("Air Zermatt", "PERSON"),
+                          ("Lukas Imboden", "PERSON")),
+                 sentence(1, "It was coordinated from Zermatt.", ("Zermatt", "GPE"))]
+    assert types(vote_types(sentences))[1] == [("Zermatt", "PERSON")]  # spelling alone: a surname
+    assert types(vote_types(sentences, settled={"zermatt"}))[1] == [("Zermatt", "GPE")]

@@ -132,8 +132,9 @@ class ContextTyper:
                                  f"'{model.encoder}' gives {encoder.dimension}")
         return cls(model, encoder, threshold)
 
-    def retype(self, sentences: Sequence[Sentence]) -> list[Sentence]:
-        chosen = self.name_classes(sentences)
+    def retype(self, sentences: Sequence[Sentence], chosen: dict[str, str] | None = None) -> list[Sentence]:
+        """``chosen``: :meth:`name_classes` of these sentences, when the caller needed them too."""
+        chosen = self.name_classes(sentences) if chosen is None else chosen
         return [replace(s, mentions=tuple(self._retyped(m, chosen) for m in s.mentions)) for s in sentences]
 
     def name_classes(self, sentences: Sequence[Sentence]) -> dict[str, str]:

@@ -140,8 +140,11 @@ class SentenceAnnotator:
         """The document's sentences from its parsed pieces (``(offset, spaCy Doc)``), one type per name and
         pronouns linked: the spaCy component hands in a Doc that another pipeline parsed."""
         sentences = list(self._sentences(document, parsed))
-        sentences = self.context_types.retype(sentences) if self.context_types is not None else sentences
-        sentences = vote_types(sentences) if self.type_vote else sentences
+        sure: dict[str, str] = {}
+        if self.context_types is not None:
+            sure = self.context_types.name_classes(sentences)
+            sentences = self.context_types.retype(sentences, sure)
+        sentences = vote_types(sentences, settled=sure) if self.type_vote else sentences
         return link_references(sentences) if self.references else sentences
 
     def _sentences(self, document: Document, parsed: list[tuple[int, Any]]) -> Iterator[Sentence]:
