@@ -21,6 +21,10 @@ def pieces(text: str, starts_line: bool = False) -> list[str]:
     ("Headline\n\nLONDON, 3 March (Reuters) \u2014 Shell said profits rose.",
      ["Headline", "LONDON, 3 March", "Shell said profits rose."]),  # the credit is no fact of the story
     ("OSLO (AP) — Equinor said so.", ["OSLO", "Equinor said so."]),
+    ("Headline\n\nREYKJAVÍK, 8 February (Reuters) \u2014 The observatory said so.",
+     ["Headline", "REYKJAVÍK, 8 February", "The observatory said so."]),  # upper case beyond ASCII
+    ("Headline\n\nŁÓDŹ \u2014 Acme said so.", ["Headline", "ŁÓDŹ", "Acme said so."]),
+    ("Headline\n\nSão Paulo, 3 March \u2014 Acme said so.", ["Headline", "São Paulo, 3 March \u2014 Acme said so."]),
     ("Headline\n\nNEW YORK -- Banks rallied.", ["Headline", "NEW YORK", "Banks rallied."]),
     ("By Jane Doe\nACME said so.", ["By Jane Doe", "ACME said so."]),
     ("Its aims:\n- grow\n* hire\n1. win\n2) keep", ["Its aims:", "- grow", "* hire", "1. win", "2) keep"]),

@@ -103,3 +103,15 @@ def test_no_role_link_without_a_name_right_after_or_with_the_employer_named() ->
     assert links([org, sentence(1, "Coach Ana Ruiz left Vantor.", ("Ana Ruiz", "PERSON"), ("Vantor", "ORG"))]) == []
     assert links([org, sentence(1, "President Ana Ruiz spoke.", ("Ana Ruiz", "PERSON"))]) == []  # an office
     assert links([sentence(0, "Coach Ana Ruiz spoke.", ("Ana Ruiz", "PERSON"))]) == []  # nothing to refer to
+
+
+def test_a_cooperative_a_trust_and_an_operator_are_organisations() -> None:
+    doc = [sentence(0, "Asante Gold Cocoa Union opened a factory.", ("Asante Gold Cocoa Union", "ORG")),
+           sentence(1, "The cooperative was founded in 1993.", ("1993", "DATE")),
+           sentence(2, "Clean Water Trust drills wells.", ("Clean Water Trust", "ORG")),
+           sentence(3, "The trust has since drilled more in Malawi.", ("Malawi", "GPE")),
+           sentence(4, "Vltava Rail will run trains.", ("Vltava Rail", "ORG")),
+           sentence(5, "The operator is based in Prague.", ("Prague", "GPE"))]
+    assert links(doc) == [(1, "The cooperative", "ORG", "Asante Gold Cocoa Union", "description"),
+                          (3, "The trust", "ORG", "Clean Water Trust", "description"),
+                          (5, "The operator", "ORG", "Vltava Rail", "description")]

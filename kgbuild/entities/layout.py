@@ -15,9 +15,11 @@ import re
 
 # A blank line; or a line break before a list item ("- ", "* ", "• ", "1. ", "2) ").
 _BREAK = re.compile(r"\n[ \t]*\n\s*|\n[ \t]*(?=(?:[-*\u2022]|\d{1,3}[.)])[ \t])")
+# Upper-case letters of the Latin, Greek and Cyrillic scripts: "REYKJAVÍK", "ŁÓDŹ", "ΑΘΗΝΑ" head datelines too.
+_UPPER = "".join(ch for ch in map(chr, range(0x41, 0x530)) if ch.isupper())
 # An upper-case place, optional ", date or place" and "(Agency)", then a dash: "LONDON, 3 March (Reuters) —".
 _DATELINE = re.compile(
-    r"^(?:[A-Z][A-Z.'\u2019-]+(?:[ ][A-Z][A-Z.'\u2019-]+){0,3})"
+    rf"^(?:[{_UPPER}][{_UPPER}.'\u2019-]+(?:[ ][{_UPPER}][{_UPPER}.'\u2019-]+){{0,3}})"
     r"(?:,[^\n,\u2013\u2014()-]{1,30}){0,2}(?P<credit>[ ]?\([^)\n]{1,30}\))?"
     r"[ \t]*(?:-{1,2}|\u2013|\u2014)(?:[ \t]+|$)")  # spaCy may have ended the sentence at the dash
 _BYLINE = re.compile(r"^By [A-Z][^\n]{0,60}$")

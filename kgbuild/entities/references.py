@@ -40,7 +40,8 @@ PLACE_TYPES = ("GPE",)
 ORG_NOUNS = ("company", "firm", "group", "agency", "bank", "charity", "club", "startup", "start-up", "carrier",
              "airline", "insurer", "retailer", "carmaker", "brewery", "foundation", "organisation", "organization",
              "university", "institute", "ministry", "manufacturer", "maker", "lab", "laboratory", "team", "council",
-             "band", "orchestra", "museum", "hospital", "school", "newspaper", "publisher", "studio")
+             "band", "orchestra", "museum", "hospital", "school", "newspaper", "publisher", "studio", "cooperative",
+             "co-operative", "trust", "chain", "operator")
 PLACE_NOUNS = ("city", "town", "village", "capital")
 
 ROLE_TITLES = ("chief executive", "chief executive officer", "ceo", "chairman", "chairwoman", "chairperson",
