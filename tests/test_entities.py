@@ -49,3 +49,27 @@ def test_mentions_lose_punctuation_at_their_edges_and_keep_exact_offsets() -> No
              ("Drummond", "PERSON")]
     assert [_mention(t, k, 0).text for t, k in cases] == \
         ["Ann Lee", "Ruiz", "McDonald's", "St John's", "Drummond"]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("text,organisation,found", [
+    ("She worked for the National Institute of Anthropology and History until 2019.",
+     "National Institute of Anthropology", "National Institute of Anthropology and History"),
+    ("The Ministry of Health and Population said so.", "Ministry of Health", "Ministry of Health and Population"),
+    ("The Ministry of Health and Mary Smith said so.", "Ministry of Health", "Ministry of Health"),  # an entity
+    ("Acme Robotics and Partners said so.", "Acme Robotics", "Acme Robotics"),  # no "X of Y" name
+    ("The Bank of Spain and the ECB agreed.", "Bank of Spain", "Bank of Spain"),  # "the" is no name word
+])
+def test_an_organisation_named_x_of_y_and_z_is_not_cut_at_the_conjunction(text: str, organisation: str,
+                                                                          found: str) -> None:
+    import spacy
+    from spacy.tokens import Span
+
+    from kgbuild.entities.spacy_ner import _whole_name
+
+    doc = spacy.blank("en")(text)
+    start = text.index(organisation)
+    ents = [doc.char_span(start, start + len(organisation), label="ORG")]
+    if "Mary Smith" in text:
+        ents.append(doc.char_span(text.index("Mary"), text.index("Mary") + len("Mary Smith"), label="PERSON"))
+    doc.ents = [e for e in ents if isinstance(e, Span)]
+    assert _whole_name(doc.ents[0], len(doc)).text == found

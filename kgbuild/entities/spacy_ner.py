@@ -158,8 +158,8 @@ class SentenceAnnotator:
             start = offset + sent.start_char + lead
             stripped_text = text[lead:lead + len(stripped)]
             mentions = [mention for ent in sent.ents
-                        if (mention := _mention(ent.text, _entity_type(ent), offset + ent.start_char - start))
-                        is not None]
+                        if (mention := _mention((span := _whole_name(ent, sent.end)).text, _entity_type(ent),
+                                                offset + span.start_char - start)) is not None]
             segments = layout_segments(stripped_text, _starts_line(document.text, start))
             for a, b in segments:
                 inside = tuple(replace(m, start=m.start - a, end=m.end - a)
@@ -175,6 +175,19 @@ def _entity_type(ent: Any) -> str:
     """spaCy's label, except a year it took for a number (``values.year_taken_for_a_number``)."""
     before = ent.doc.text[max(0, ent.start_char - 12):ent.start_char]
     return "DATE" if year_taken_for_a_number(ent.text, ent.label_, before) else str(ent.label_)
+
+
+def _whole_name(ent: Any, sentence_end: int) -> Any:
+    """spaCy's span, continued over "and" and the capitalised words that end an organisation named "X of Y and
+    Z", which spaCy cuts at the conjunction ("the National Institute of Anthropology" | "and History"). The words
+    must be no entity of their own ("the Ministry of Health and Mary Smith" keeps both)."""
+    doc = ent.doc
+    if ent.label_ != "ORG" or " of " not in ent.text or ent.end + 1 >= sentence_end or doc[ent.end].lower_ != "and":
+        return ent
+    end = ent.end + 1
+    while end < sentence_end and doc[end].is_title and doc[end].is_alpha and doc[end].ent_iob_ == "O":
+        end += 1
+    return ent if end == ent.end + 1 else doc[ent.start:end]
 
 
 def _starts_line(text: str, start: int) -> bool:
