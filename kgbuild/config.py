@@ -58,6 +58,8 @@ class EntitiesConfig(_Section):
     context_types: str | None = Field(default=None, description="a name-type classifier (bundled:NAME or a path) "
                                       "that retypes names spaCy typed wrongly (entities/context_types.py)")
     context_types_threshold: float | None = Field(default=None, ge=0.0, le=1.0, description="None: its own")
+    proper_nouns: bool = Field(default=True, description="a run of proper nouns the NER left out ('lock Sione "
+                               "Vaifale') becomes a name where the context_types classifier is sure of its type")
 
 
 class RetrieverConfig(_Section):
@@ -70,6 +72,9 @@ class RetrieverConfig(_Section):
     batch_size: int = Field(default=64, gt=0)
     match_types: bool = Field(default=False, description="for each pair type of a sentence that its nearest example "
                               "does not join, the nearest example of that type joins it (relations/rag_prompter.py)")
+    example_text: Literal["sentence", "clause"] = Field(
+        default="sentence", description="what an example shows: its whole sentence, or the clause around its "
+        "entities (fewer tokens; train with it: the shipped adapters lose 3.4 dev points; docs/PERFORMANCE.md)")
 
 
 class ResolutionConfig(_Section):

@@ -18,7 +18,7 @@ from kgbuild.datasets.entity_spans import (
     typed_sentences,
     with_replaced_names,
 )
-from kgbuild.entities.context_types import CLASSES, ContextTypeModel, ContextTyper, retyped
+from kgbuild.entities.context_types import CLASSES, UNTYPED, ContextTypeModel, ContextTyper, retyped
 from kgbuild.entities.span_encoder import LoraSpec, span_pieces
 from kgbuild.errors import ConfigError, DatasetError, ModelLoadError
 from kgbuild.types import Mention, Sentence
@@ -87,6 +87,14 @@ def test_answers_are_averaged_over_a_names_mentions_in_the_document() -> None:
     assert types(ContextTyper(model, Readings()).retype(sentences)) == [("Kroon", "PERSON"), ("Kroon", "PERSON")]
     sentences.append(sentence("Kroon, the brewery, grew.", ("Kroon", "GPE")))
     assert types(ContextTyper(model, Readings()).retype(sentences)) == [("Kroon", "ORG")] * 3
+
+
+def test_a_proper_noun_run_becomes_a_name_only_where_the_classifier_is_sure() -> None:
+    sentences = [sentence("Person Vaifale joined Org Blues.", ("Person Vaifale", UNTYPED), ("Org Blues", "ORG")),
+                 sentence("Other Coach and Place Apia.", ("Other Coach", UNTYPED), ("Place Apia", UNTYPED))]
+    assert types(typer().retype(sentences)) == [("Person Vaifale", "PERSON"), ("Org Blues", "ORG"),
+                                                ("Place Apia", "GPE")]  # OTHER is no name: the run goes
+    assert types(typer(scale=1.5).retype(sentences)) == [("Org Blues", "ORG")]  # unsure: no mention at all
 
 
 def test_nationalities_dates_and_linked_pronouns_are_never_retyped() -> None:

@@ -64,7 +64,7 @@ def test_an_organisation_named_x_of_y_and_z_is_not_cut_at_the_conjunction(text: 
     import spacy
     from spacy.tokens import Span
 
-    from kgbuild.entities.spacy_ner import _whole_name
+    from kgbuild.entities.name_spans import whole_name
 
     doc = spacy.blank("en")(text)
     start = text.index(organisation)
@@ -72,4 +72,4 @@ def test_an_organisation_named_x_of_y_and_z_is_not_cut_at_the_conjunction(text: 
     if "Mary Smith" in text:
         ents.append(doc.char_span(text.index("Mary"), text.index("Mary") + len("Mary Smith"), label="PERSON"))
     doc.ents = [e for e in ents if isinstance(e, Span)]
-    assert _whole_name(doc.ents[0], len(doc)).text == found
+    assert whole_name(doc.ents[0], len(doc)).text == found

@@ -113,3 +113,20 @@ def test_with_match_types_a_sentences_pairs_share_one_part_with_an_example_of_ea
     assert "Lee lives in Rome" in matched[0].sentence and "(AP)" not in matched[0].sentence
     plain = RagPrompter(builder, Ranked(), 2).prompts([person, place])  # type: ignore[arg-type]
     assert "Lee lives in Rome" not in plain[0].sentence and "(AP)" in plain[0].sentence
+
+
+def test_an_example_cut_to_its_clause_keeps_its_entities_where_they_are() -> None:
+    from kgbuild.relations.rag_prompter import example_clause
+    from kgbuild.types import CandidatePair, Mention
+
+    text = "The Rangers include Ray Martinez , who as a policeman shot and killed Charles Whitman in 1966 ."
+    head = Mention("Ray Martinez", "PERSON", text.index("Ray"), text.index("Ray") + 12)
+    tail = Mention("Charles Whitman", "PERSON", text.index("Charles"), text.index("Charles") + 15)
+    cut = example_clause(CandidatePair(text, head, tail, label="kill"))
+    assert cut.text == "The Rangers include Ray Martinez , who as a policeman shot and killed Charles Whitman in 1966 ."
+    cut = example_clause(CandidatePair(text, tail, Mention("1966", "DATE", text.index("1966"), text.index("1966") + 4)))
+    assert cut.text == "who as a policeman shot and killed Charles Whitman in 1966 ."
+    assert cut.text[cut.head.start:cut.head.end] == "Charles Whitman"
+    assert cut.text[cut.tail.start:cut.tail.end] == "1966"
+    oslo = Mention("Oslo", "GPE", 6, 10)
+    assert example_clause(CandidatePair("Acme (Oslo) grew.", oslo, oslo)).text == "Oslo"

@@ -142,10 +142,13 @@ def other_scoring(extractor: RelationExtractor, score: str) -> RelationExtractor
 
 
 def measure(name: str, limit: int, repeats: int, generate: int, device: str | None,
-            compare_score: str | None, dtype: str | None = None) -> dict[str, Any]:
+            compare_score: str | None, dtype: str | None = None, example_text: str | None = None) -> dict[str, Any]:
     config = load_pipeline(REPO / "pipelines" / f"{PIPELINES[name]}.yaml").with_overrides(device=device)
     if dtype is not None:
         config = config.model_copy(update={"generator": config.generator.model_copy(update={"dtype": dtype})})
+    if example_text is not None:
+        retriever = config.retriever.model_copy(update={"example_text": example_text})
+        config = config.model_copy(update={"retriever": retriever})
     pairs = pair_set(name, config, limit)
     extractor = RelationExtractor.from_config(config.without_corrections())
     compared: dict[str, Any] = {}
@@ -193,11 +196,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--generate", type=int, default=20, help="pairs decoded with generate()")
     parser.add_argument("--device", default=None, help="auto, cpu, cuda or cuda:N (default: the pipeline's)")
     parser.add_argument("--dtype", default=None, help="auto, float32, bfloat16... (default: the pipeline's)")
+    parser.add_argument("--example-text", choices=["sentence", "clause"], default=None,
+                        help="retriever.example_text (default: the pipeline's)")
     parser.add_argument("--compare-score", choices=["sum", "stepwise"], default=None,
                         help="also time the other label scoring, with the same model in the same run")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
-    results = [measure(name, args.limit, args.repeats, args.generate, args.device, args.compare_score, args.dtype)
+    results = [measure(name, args.limit, args.repeats, args.generate, args.device, args.compare_score, args.dtype,
+                       args.example_text)
                for name in args.sets.split(",")]
     rows = [[r["set"], r["number_format"], r["score"], r["pairs"], r["sentences"], r["pairs_per_s"],
              r["tokens_per_pair"],

@@ -16,6 +16,10 @@ name are averaged, and a name is retyped only when
   nationalities (Re-DocRED, which the classifier learns from, types such adjectives as places), and
 - its probability, rounded to ``DIGITS`` places, reaches the threshold chosen on the CoNLL04 dev split.
 
+A run of proper nouns spaCy's NER left out ("lock Sione Vaifale", "The Museo Textil de Oaxaca") comes as an
+``UNTYPED`` mention (``entities.proper_nouns``): it becomes a name of the class the classifier is sure of, or
+no mention at all.
+
 Each sentence is encoded on its own, without padding, so the answer does not depend on which other
 sentences a document holds beside it. Offsets and words never change: only what a name is taken for.
 """
@@ -31,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from kgbuild.entities.name_spans import UNTYPED
 from kgbuild.entities.span_encoder import LoraSpec, SpanEncoder
 from kgbuild.errors import ModelLoadError
 from kgbuild.resolution.names import NAME_TYPES
@@ -133,16 +138,18 @@ class ContextTyper:
         return cls(model, encoder, threshold)
 
     def retype(self, sentences: Sequence[Sentence], chosen: dict[str, str] | None = None) -> list[Sentence]:
-        """``chosen``: :meth:`name_classes` of these sentences, when the caller needed them too."""
+        """``chosen``: :meth:`name_classes` of these sentences, when the caller needed them too. An ``UNTYPED``
+        mention the classifier is unsure of leaves its sentence."""
         chosen = self.name_classes(sentences) if chosen is None else chosen
-        return [replace(s, mentions=tuple(self._retyped(m, chosen) for m in s.mentions)) for s in sentences]
+        return [replace(s, mentions=tuple(r for m in s.mentions if (r := self._retyped(m, chosen)) is not None))
+                for s in sentences]
 
     def name_classes(self, sentences: Sequence[Sentence]) -> dict[str, str]:
         """Each name's class, where the classifier is sure enough; names it is unsure of are absent."""
         summed: dict[str, np.ndarray] = {}
         counts: dict[str, int] = defaultdict(int)
         for sentence in sentences:
-            names = [m for m in sentence.mentions if m.type in NAME_TYPES and not m.refers_to]
+            names = [m for m in sentence.mentions if (m.type in NAME_TYPES or m.type == UNTYPED) and not m.refers_to]
             if not names:
                 continue
             for mention, vector in zip(names, self.encoder.vectors(sentence.text, [(m.start, m.end) for m in names]),
@@ -158,10 +165,12 @@ class ContextTyper:
         return {key: label for key, label in sure.items() if label is not None}
 
     @staticmethod
-    def _retyped(mention: Mention, chosen: dict[str, str]) -> Mention:
+    def _retyped(mention: Mention, chosen: dict[str, str]) -> Mention | None:
+        label = chosen.get(normalise_name(mention.text))
+        if mention.type == UNTYPED:
+            return None if label is None else replace(mention, type=RETYPED_AS[label])
         if mention.type not in NAME_TYPES or mention.refers_to:
             return mention
-        label = chosen.get(normalise_name(mention.text))
         wanted = mention.type if label is None else retyped(mention.type, label)
         return mention if wanted == mention.type else replace(mention, type=wanted)
 

@@ -15,6 +15,7 @@ from kgbuild.assets import resolve_asset
 from kgbuild.config import EntitiesConfig
 from kgbuild.entities.context_types import ContextTyper
 from kgbuild.entities.layout import layout_segments, paragraph_break
+from kgbuild.entities.name_spans import entity_spans, openings_named_elsewhere, proper_noun_runs
 from kgbuild.entities.references import link_references
 from kgbuild.entities.type_vote import vote_types
 from kgbuild.entities.values import year_taken_for_a_number
@@ -108,7 +109,8 @@ def annotator_for(entities: EntitiesConfig, nlp: Any | None = None) -> SentenceA
     if entities.context_types is not None:
         typer = ContextTyper.load(resolve_asset("types", entities.context_types), entities.context_types_threshold)
     return SentenceAnnotator(nlp, entities.max_sentence_chars, entities.batch_size, entities.segment_chars,
-                             entities.type_vote, entities.references, entities.sentence_window, typer)
+                             entities.type_vote, entities.references, entities.sentence_window, typer,
+                             proper_nouns=entities.proper_nouns)
 
 
 class SentenceAnnotator:
@@ -116,9 +118,10 @@ class SentenceAnnotator:
 
     def __init__(self, nlp: Any, max_sentence_chars: int = 1000, batch_size: int = 32,
                  segment_chars: int = 100_000, type_vote: bool = True, references: bool = True,
-                 pair_window: int = 0, context_types: ContextTyper | None = None) -> None:
+                 pair_window: int = 0, context_types: ContextTyper | None = None, proper_nouns: bool = True) -> None:
         self.nlp = nlp
         self.context_types = context_types  # a second opinion on names' types (:mod:`context_types`)
+        self.proper_nouns = proper_nouns and context_types is not None  # the NER's misses, for it to type
         self.pair_window = pair_window  # the pairing stage's sentence window, set with the sentences it spans
         self.type_vote = type_vote  # one type per name in a document (:mod:`type_vote`); off only to measure it
         self.references = references  # pronouns and descriptions linked to names (:mod:`references`)
@@ -141,6 +144,8 @@ class SentenceAnnotator:
         pronouns linked: the spaCy component hands in a Doc that another pipeline parsed."""
         sentences = list(self._sentences(document, parsed))
         sure: dict[str, str] = {}
+        if self.proper_nouns:
+            sentences = openings_named_elsewhere(sentences)
         if self.context_types is not None:
             sure = self.context_types.name_classes(sentences)
             sentences = self.context_types.retype(sentences, sure)
@@ -157,9 +162,11 @@ class SentenceAnnotator:
             lead = len(text) - len(text.lstrip())
             start = offset + sent.start_char + lead
             stripped_text = text[lead:lead + len(stripped)]
-            mentions = [mention for ent in sent.ents
-                        if (mention := _mention((span := _whole_name(ent, sent.end)).text, _entity_type(ent),
-                                                offset + span.start_char - start)) is not None]
+            spans = [(span, _entity_type(ent)) for span, ent in entity_spans(sent)]
+            if self.proper_nouns:
+                spans = sorted([*spans, *proper_noun_runs(sent)], key=lambda s: s[0].start)
+            mentions = [mention for span, type_ in spans
+                        if (mention := _mention(span.text, type_, offset + span.start_char - start)) is not None]
             segments = layout_segments(stripped_text, _starts_line(document.text, start))
             for a, b in segments:
                 inside = tuple(replace(m, start=m.start - a, end=m.end - a)
@@ -175,19 +182,6 @@ def _entity_type(ent: Any) -> str:
     """spaCy's label, except a year it took for a number (``values.year_taken_for_a_number``)."""
     before = ent.doc.text[max(0, ent.start_char - 12):ent.start_char]
     return "DATE" if year_taken_for_a_number(ent.text, ent.label_, before) else str(ent.label_)
-
-
-def _whole_name(ent: Any, sentence_end: int) -> Any:
-    """spaCy's span, continued over "and" and the capitalised words that end an organisation named "X of Y and
-    Z", which spaCy cuts at the conjunction ("the National Institute of Anthropology" | "and History"). The words
-    must be no entity of their own ("the Ministry of Health and Mary Smith" keeps both)."""
-    doc = ent.doc
-    if ent.label_ != "ORG" or " of " not in ent.text or ent.end + 1 >= sentence_end or doc[ent.end].lower_ != "and":
-        return ent
-    end = ent.end + 1
-    while end < sentence_end and doc[end].is_title and doc[end].is_alpha and doc[end].ent_iob_ == "O":
-        end += 1
-    return ent if end == ent.end + 1 else doc[ent.start:end]
 
 
 def _starts_line(text: str, start: int) -> bool:
