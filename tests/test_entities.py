@@ -45,6 +45,7 @@ def test_mentions_lose_punctuation_at_their_edges_and_keep_exact_offsets() -> No
     # a title and a possessive are not part of the name; an organisation's 's may be ("McDonald's")
     nakamura = _mention("Dr Yui Nakamura's", "PERSON", 10)
     assert nakamura is not None and (nakamura.text, nakamura.start, nakamura.end) == ("Yui Nakamura", 13, 25)
+    assert _mention("Dr Yui Nakamura", "UNTYPED", 0).text == "Yui Nakamura"  # type: ignore[union-attr]
     cases = [("Prof. Ann Lee", "PERSON"), ("Ruiz’s", "PERSON"), ("McDonald's", "ORG"), ("St John's", "GPE"),
              ("Drummond", "PERSON")]
     assert [_mention(t, k, 0).text for t, k in cases] == \

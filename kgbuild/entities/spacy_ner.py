@@ -15,7 +15,7 @@ from kgbuild.assets import resolve_asset
 from kgbuild.config import EntitiesConfig
 from kgbuild.entities.context_types import ContextTyper
 from kgbuild.entities.layout import layout_segments, paragraph_break
-from kgbuild.entities.name_spans import entity_spans, openings_named_elsewhere, proper_noun_runs
+from kgbuild.entities.name_spans import UNTYPED, entity_spans, openings_named_elsewhere, proper_noun_runs
 from kgbuild.entities.references import link_references
 from kgbuild.entities.type_vote import vote_types
 from kgbuild.entities.values import year_taken_for_a_number
@@ -208,7 +208,7 @@ def _mention(text: str, type_: str, start: int) -> Mention | None:
     name = text.strip(_EDGE_PUNCTUATION)
     if type_ == "PERSON":
         name = _POSSESSIVE.sub("", name)
-    if type_ == "PERSON" and (title := _TITLE.match(name)):
+    if type_ in ("PERSON", UNTYPED) and (title := _TITLE.match(name)):
         lead, name = lead + title.end(), name[title.end():]
     name = name.rstrip(_EDGE_PUNCTUATION)
     if not name:
