@@ -21,7 +21,7 @@ never change: the vote changes what a name is taken for, not where it is.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 
 from kgbuild.resolution.names import NAME_TYPES
@@ -49,19 +49,23 @@ def _majority(mentions: Sequence[Mention]) -> dict[str, str]:
 
 def _company_short_names(mentions: Sequence[Mention]) -> dict[str, str]:
     persons = {normalise_name(m.text) for m in mentions if m.type == "PERSON" and " " not in m.text.strip()}
-    full_names = {normalise_name(m.text) for m in mentions if m.type == "ORG" and " " in m.text.strip()}
-    beginnings: dict[str, set[str]] = defaultdict(set)
-    for name in full_names:
-        beginnings[name.split(" ", 1)[0]].add(name)
-    return {short: "ORG" for short, names in beginnings.items() if len(names) == 1 and short in persons}
+    starts = _words_of_one_name(_full_names(mentions, "ORG"), lambda name: name.split(" ", 1)[0])
+    return {short: "ORG" for short in starts if short in persons}
 
 
 def _surnames(mentions: Sequence[Mention]) -> dict[str, str]:
-    full_names = {normalise_name(m.text) for m in mentions if m.type == "PERSON" and " " in m.text.strip()}
-    endings: dict[str, set[str]] = defaultdict(set)
-    for name in full_names:
-        endings[name.rsplit(" ", 1)[1]].add(name)
-    return {surname: "PERSON" for surname, names in endings.items() if len(names) == 1}
+    return dict.fromkeys(_words_of_one_name(_full_names(mentions, "PERSON"), lambda name: name.rsplit(" ", 1)[1]),
+                         "PERSON")
+
+
+def _full_names(mentions: Sequence[Mention], kind: str) -> set[str]:
+    return {normalise_name(m.text) for m in mentions if m.type == kind and " " in m.text.strip()}
+
+
+def _words_of_one_name(names: set[str], word: Callable[[str], str]) -> set[str]:
+    """The words (first or last, as ``word`` picks) that exactly one of ``names`` has there."""
+    counts = Counter(word(name) for name in names)
+    return {w for w, count in counts.items() if count == 1}
 
 
 def _retyped(mention: Mention, chosen: dict[str, str]) -> Mention:
