@@ -58,6 +58,35 @@ def minilm_tokenizer() -> Any:
 
 
 @pytest.fixture(scope="session")
+def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory, minilm_tokenizer: Any) -> Path:
+    """A tiny causal LM saved as a local folder: exercises the generic from_pretrained path."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    tok = minilm_tokenizer
+    tok.eos_token = tok.sep_token
+    config = LlamaConfig(vocab_size=tok.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
+                         eos_token_id=tok.sep_token_id, pad_token_id=tok.pad_token_id)
+    folder = tmp_path_factory.mktemp("tiny-llama")
+    LlamaForCausalLM(config).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def quick_pipeline(tmp_path_factory: pytest.TempPathFactory, tiny_llama_dir: Path) -> Path:
+    """:func:`quick_pipeline.quick_pipeline_config` as a pipeline file."""
+    import yaml
+    from quick_pipeline import quick_pipeline_config
+
+    path = tmp_path_factory.mktemp("quick-pipeline") / "quick.yaml"
+    path.write_text(yaml.safe_dump(quick_pipeline_config(tiny_llama_dir)), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
 def neo4j_config() -> Any:
     """A Neo4jConfig for a real Neo4j 5: NEO4J_URI/NEO4J_USER/NEO4J_PASSWORD if set (the tests wipe that
     database), else a throw-away server from Maven Central artefacts, stopped at session end even when tests fail.

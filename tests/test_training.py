@@ -20,24 +20,6 @@ pytestmark = pytest.mark.data("semeval2010_task8/TRAIN_FILE.TXT")
 
 
 @pytest.fixture(scope="module")
-def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory, minilm_tokenizer: Any) -> Path:
-    """A tiny causal LM saved as a local folder: exercises the generic from_pretrained path."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    tok = minilm_tokenizer
-    tok.eos_token = tok.sep_token
-    config = LlamaConfig(vocab_size=tok.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
-                         eos_token_id=tok.sep_token_id, pad_token_id=tok.pad_token_id)
-    folder = tmp_path_factory.mktemp("tiny-llama")
-    LlamaForCausalLM(config).save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
 def tiny_t5_dir(tmp_path_factory: pytest.TempPathFactory, minilm_tokenizer: Any) -> Path:
     """A tiny T5 (seq2seq, module names ``q``/``k``/``v``/``o``): peft must pick its LoRA targets itself."""
     import torch
