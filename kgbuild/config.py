@@ -60,6 +60,8 @@ class EntitiesConfig(_Section):
     context_types_threshold: float | None = Field(default=None, ge=0.0, le=1.0, description="None: its own")
     proper_nouns: bool = Field(default=True, description="a run of proper nouns the NER left out ('lock Sione "
                                "Vaifale') becomes a name where the context_types classifier is sure of its type")
+    type_cues: bool = Field(default=True, description="words beside a name that say what it names ('Vltava Rail, "
+                            "a train operator') decide its type (entities/type_cues.py)")
 
 
 class RetrieverConfig(_Section):

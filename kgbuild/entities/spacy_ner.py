@@ -17,6 +17,7 @@ from kgbuild.entities.context_types import ContextTyper
 from kgbuild.entities.layout import layout_segments, paragraph_break
 from kgbuild.entities.name_spans import UNTYPED, entity_spans, openings_named_elsewhere, proper_noun_runs
 from kgbuild.entities.references import link_references
+from kgbuild.entities.type_cues import apply_cues, name_cues
 from kgbuild.entities.type_vote import vote_types
 from kgbuild.entities.values import year_taken_for_a_number
 from kgbuild.errors import ConfigError, EntityModelError
@@ -110,7 +111,7 @@ def annotator_for(entities: EntitiesConfig, nlp: Any | None = None) -> SentenceA
         typer = ContextTyper.load(resolve_asset("types", entities.context_types), entities.context_types_threshold)
     return SentenceAnnotator(nlp, entities.max_sentence_chars, entities.batch_size, entities.segment_chars,
                              entities.type_vote, entities.references, entities.sentence_window, typer,
-                             proper_nouns=entities.proper_nouns)
+                             proper_nouns=entities.proper_nouns, type_cues=entities.type_cues)
 
 
 class SentenceAnnotator:
@@ -118,8 +119,10 @@ class SentenceAnnotator:
 
     def __init__(self, nlp: Any, max_sentence_chars: int = 1000, batch_size: int = 32,
                  segment_chars: int = 100_000, type_vote: bool = True, references: bool = True,
-                 pair_window: int = 0, context_types: ContextTyper | None = None, proper_nouns: bool = True) -> None:
+                 pair_window: int = 0, context_types: ContextTyper | None = None, proper_nouns: bool = True,
+                 type_cues: bool = True) -> None:
         self.nlp = nlp
+        self.type_cues = type_cues  # words beside a name that say what it names (:mod:`type_cues`)
         self.context_types = context_types  # a second opinion on names' types (:mod:`context_types`)
         self.proper_nouns = proper_nouns and context_types is not None  # the NER's misses, for it to type
         self.pair_window = pair_window  # the pairing stage's sentence window, set with the sentences it spans
@@ -143,12 +146,14 @@ class SentenceAnnotator:
         """The document's sentences from its parsed pieces (``(offset, spaCy Doc)``), one type per name and
         pronouns linked: the spaCy component hands in a Doc that another pipeline parsed."""
         sentences = list(self._sentences(document, parsed))
-        sure: dict[str, str] = {}
         if self.proper_nouns:
             sentences = openings_named_elsewhere(sentences)
+        cues = name_cues(sentences) if self.type_cues else {}
+        sure = dict(cues)  # a cue outranks the classifier, and the classifier spaCy
         if self.context_types is not None:
-            sure = self.context_types.name_classes(sentences)
+            sure = {**self.context_types.name_classes(sentences), **cues}
             sentences = self.context_types.retype(sentences, sure)
+        sentences = apply_cues(sentences, cues)
         sentences = vote_types(sentences, settled=sure) if self.type_vote else sentences
         return link_references(sentences) if self.references else sentences
 
