@@ -44,9 +44,10 @@ def sentence(index: int, text: str, *names: tuple[str, str]) -> Sentence:
     ("The 19-year-old, who lives in Novi Sad, trains there.", "Novi Sad", "PLACE"),
     ("Zofia Wrona, who comes from Gdynia, won.", "Gdynia", "PLACE"),
     ("Born in Visp, Imboden flew for 18 years.", "Visp", "PLACE"),
+    ("Air Zermatt pilot Lukas Imboden said so.", "Air Zermatt", "ORG"),
 ])
 def test_each_cue_gives_its_class(text: str, name: str, cue: str) -> None:
-    assert mention_cue(text, mention(text, name)) == cue
+    assert mention_cue(sentence(0, text, (name, "PERSON")), mention(text, name)) == cue
 
 
 @pytest.mark.parametrize(("text", "name"), [
@@ -62,7 +63,20 @@ def test_each_cue_gives_its_class(text: str, name: str, cue: str) -> None:
     ("Kourou is located in French Guiana.", "French"),  # a name spaCy cut short
 ])
 def test_no_cue_where_the_words_do_not_say(text: str, name: str) -> None:
-    assert mention_cue(text, mention(text, name)) is None
+    assert mention_cue(sentence(0, text, (name, "PERSON")), mention(text, name)) is None
+
+
+@pytest.mark.parametrize(("text", "names", "cued"), [
+    ("Tunja, Colombia \u2014 Daniela Quintero won.", [("Tunja", "NORP"), ("Colombia", "GPE")], {"tunja": "PLACE"}),
+    ("It is near Győr, Hungary.", [("Győr", "GPE"), ("Hungary", "GPE")], {"győr": "PLACE"}),
+    ("Acme, Germany's largest bank, grew.", [("Acme", "ORG"), ("Germany", "GPE")], {}),
+    ("Magma builds beneath the Reykjanes Peninsula.", [("the Reykjanes Peninsula", "FAC")],
+     {"the reykjanes peninsula": "PLACE"}),
+    ("They met at the Grand Hotel.", [("the Grand Hotel", "FAC")], {}),
+    ("Paris mayor Anne Hidalgo spoke.", [("Paris", "GPE"), ("Anne Hidalgo", "PERSON")], {"anne hidalgo": "PERSON"}),
+])
+def test_cues_that_read_the_other_names(text: str, names: list[tuple[str, str]], cued: dict[str, str]) -> None:
+    assert name_cues([sentence(0, text, *names)]) == cued
 
 
 def test_a_cue_types_every_mention_and_a_place_keeps_its_finer_type() -> None:

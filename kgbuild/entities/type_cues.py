@@ -21,8 +21,11 @@ beside a mention (lower-case nouns only, so a name's own capitalised words are n
    family, works for a person).
 4. **A person's**: "X, 52," (an age), "X, who".
 5. **A place's**: "born / raised / lives / grew up / based / headquartered / located in X", "comes / hails
-   from X". A place cue makes a facility or a nationality a GPE ("lives in Novi Sad", which spaCy took for a
-   facility), as the schema's place slots ask.
+   from X", "X, <a place>" ending a phrase ("Tunja, Colombia —"), and a facility whose last word is a
+   landform ("the Reykjanes Peninsula"). A place cue makes a facility or a nationality a GPE ("lives in Novi
+   Sad", which spaCy took for a facility), as the schema's place slots ask.
+6. **An employer's**: a name spaCy took for a person (or left untyped) right before a job and a name, "Air
+   Zermatt pilot Lukas Imboden" (a place keeps its type: "Paris mayor Anne Hidalgo").
 
 A name whose mentions carry cues of different classes gets none: which one is right is a guess. Nor does a
 mention followed by a capitalised word (spaCy's "French" of "French Guiana"), nor an apposition that opens
@@ -94,16 +97,32 @@ _BEFORE: tuple[tuple[re.Pattern[str], str], ...] = (
                 re.IGNORECASE), "PLACE"),
     (re.compile(r"\b(?:comes|came|hails|hailed)\s+from\s+$", re.IGNORECASE), "PLACE"),
 )
+_EMPLOYER = re.compile(r"^\s+(?:pilot|coach|engineer|director|chief executive|chairman|chairwoman|spokesman|"
+                       r"spokeswoman|spokesperson|striker|player|captain|manager|founder|president|economist|"
+                       r"analyst|researcher|scientist|executive|official|boss|head|goalkeeper|midfielder|defender)"
+                       r"\s+[^\W\d_]")
+_GEOGRAPHIC_HEADS = frozenset({"peninsula", "valley", "island", "islands", "mountains", "coast", "bay", "lake",
+                               "river", "desert", "plateau", "gulf", "sea", "strait"})
+_COMMA = re.compile(r",\s+")
+_PHRASE_END = re.compile(r"\s*(?:[,.;:)\u2013\u2014-]|$)")
 CUE_TYPES = {"ORG": "ORG", "PERSON": "PERSON", "PLACE": "GPE"}
 _PLACE_TYPES = frozenset({"GPE", "LOC"})
 
 
-def mention_cue(sentence: str, mention: Mention) -> str | None:
+def mention_cue(sentence: Sentence, mention: Mention) -> str | None:
     """The class (ORG, PERSON or PLACE) the words beside ``mention`` in ``sentence`` give it, if any."""
-    before, after = sentence[:mention.start], sentence[mention.end:]
+    text = sentence.text
+    before, after = text[:mention.start], text[mention.end:]
     if after[:1].isspace() and after.lstrip()[:1].isupper():
         return None  # a name cut short ("French" of "French Guiana"): its cues belong to the whole name
     found = {kind for pattern, kind in _AFTER if pattern.search(after)}
+    employer = _EMPLOYER.match(after) if mention.type in ("PERSON", UNTYPED) else None
+    if employer is not None and after[employer.end() - 1].isupper():
+        found.add("ORG")  # "Air Zermatt pilot Lukas Imboden": whose pilot
+    if _before_a_place(sentence, mention):
+        found.add("PLACE")
+    if mention.type == "FAC" and mention.text.split()[-1].lower() in _GEOGRAPHIC_HEADS:
+        found.add("PLACE")  # "the Reykjanes Peninsula", which spaCy takes for a building
     found |= {kind for pattern, kind in _BEFORE if pattern.search(before)}
     for pattern in _NOUN_BEFORE:
         if (match := pattern.search(before)) is not None:
@@ -111,6 +130,16 @@ def mention_cue(sentence: str, mention: Mention) -> str | None:
     if (kind := _apposition(after)) is not None:
         found.add(kind)
     return found.pop() if len(found) == 1 else None
+
+
+def _before_a_place(sentence: Sentence, mention: Mention) -> bool:
+    """"Tunja, Colombia —", "Győr, Hungary,": a name, a comma and a country or region that ends a phrase (not
+    "Acme, Germany's largest ...")."""
+    for other in sentence.mentions:
+        if other.type in _PLACE_TYPES and not other.refers_to and other.start > mention.end:
+            between, rest = sentence.text[mention.end:other.start], sentence.text[other.end:]
+            return _COMMA.fullmatch(between) is not None and _PHRASE_END.match(rest) is not None
+    return False
 
 
 def _apposition(after: str) -> str | None:
@@ -134,7 +163,7 @@ def name_cues(sentences: Sequence[Sentence]) -> dict[str, str]:
     classes: dict[str, set[str]] = defaultdict(set)
     for sentence in sentences:
         for mention in sentence.mentions:
-            if _takes_part(mention) and (kind := mention_cue(sentence.text, mention)) is not None:
+            if _takes_part(mention) and (kind := mention_cue(sentence, mention)) is not None:
                 classes[normalise_name(mention.text)].add(kind)
     return {name: kinds.pop() for name, kinds in classes.items() if len(kinds) == 1}
 
