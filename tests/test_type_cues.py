@@ -74,6 +74,9 @@ def test_no_cue_where_the_words_do_not_say(text: str, name: str) -> None:
      {"the reykjanes peninsula": "PLACE"}),
     ("They met at the Grand Hotel.", [("the Grand Hotel", "FAC")], {}),
     ("Paris mayor Anne Hidalgo spoke.", [("Paris", "GPE"), ("Anne Hidalgo", "PERSON")], {"anne hidalgo": "PERSON"}),
+    ("Manchester City is based in Salford.", [("Manchester City", "GPE"), ("Salford", "GPE")],
+     {"manchester city": "ORG", "salford": "PLACE"}),
+    ("Ana Ruiz is based in Lyon.", [("Ana Ruiz", "PERSON"), ("Lyon", "GPE")], {"lyon": "PLACE"}),
 ])
 def test_cues_that_read_the_other_names(text: str, names: list[tuple[str, str]], cued: dict[str, str]) -> None:
     assert name_cues([sentence(0, text, *names)]) == cued

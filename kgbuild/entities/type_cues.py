@@ -17,8 +17,9 @@ beside a mention (lower-case nouns only, so a name's own capitalised words are n
    company Ana Ruiz founded" names a person.
 3. **An organisation's verbs and parts**: "X was founded / established / set up / incorporated /
    headquartered", "X, which is based in", "X, founded in", "Helsinki-based X", "X's founder / chief
-   executive / board / headquarters / shares"; "works for X", "joined X" are not cues (a person joins a
-   family, works for a person).
+   executive / board / headquarters / shares", and "X is based in" unless spaCy took X for a person (people
+   are based somewhere too); "works for X", "joined X" are not cues (a person joins a family, works for a
+   person).
 4. **A person's**: "X, 52," (an age), "X, who".
 5. **A place's**: "born / raised / lives / grew up / based / headquartered / located in X", "comes / hails
    from X", "X, <a place>" ending a phrase ("Tunja, Colombia —"), and a facility whose last word is a
@@ -103,6 +104,7 @@ _EMPLOYER = re.compile(r"^\s+(?:pilot|coach|engineer|director|chief executive|ch
                        r"\s+[^\W\d_]")
 _GEOGRAPHIC_HEADS = frozenset({"peninsula", "valley", "island", "islands", "mountains", "coast", "bay", "lake",
                                "river", "desert", "plateau", "gulf", "sea", "strait"})
+_BASED = re.compile(r"^\s+(?:is|was|are|were|has been|had been)\s+based\s+in\b")
 _COMMA = re.compile(r",\s+")
 _PHRASE_END = re.compile(r"\s*(?:[,.;:)\u2013\u2014-]|$)")
 CUE_TYPES = {"ORG": "ORG", "PERSON": "PERSON", "PLACE": "GPE"}
@@ -116,6 +118,8 @@ def mention_cue(sentence: Sentence, mention: Mention) -> str | None:
     if after[:1].isspace() and after.lstrip()[:1].isupper():
         return None  # a name cut short ("French" of "French Guiana"): its cues belong to the whole name
     found = {kind for pattern, kind in _AFTER if pattern.search(after)}
+    if mention.type != "PERSON" and _BASED.match(after):
+        found.add("ORG")  # a place is located somewhere, an organisation based there (a person may be too)
     employer = _EMPLOYER.match(after) if mention.type in ("PERSON", UNTYPED) else None
     if employer is not None and after[employer.end() - 1].isupper():
         found.add("ORG")  # "Air Zermatt pilot Lukas Imboden": whose pilot
