@@ -97,3 +97,15 @@ def test_edge_support_bench_reports_the_support_it_built(tmp_path: Path) -> None
     spans = json.loads((tmp_path / "support.json").read_text(encoding="utf-8"))["spans"]
     assert [s["support"] for s in spans] == [2, 4]
     assert spans[1]["evidence_mb"] > spans[0]["evidence_mb"] > 0
+
+
+@pytest.mark.model
+@pytest.mark.data("conll04/conll04_dev.json")
+def test_type_cues_bench_counts_what_the_cues_change(tmp_path: Path) -> None:
+    from kgbuild.bench.type_cues import main
+
+    main(["--limit", "60", "--out", str(tmp_path / "cues.json")])
+    result = json.loads((tmp_path / "cues.json").read_text(encoding="utf-8"))
+    assert result["names"] > 50 and 0 <= result.get("cues right", 0) <= result.get("cues", 0)
+    changed = result.get("cues changed right", 0) - result.get("cues changed wrong", 0)
+    assert result["with cues right"] == result["classifier right"] + changed

@@ -28,7 +28,8 @@ beside a mention (lower-case nouns only, so a name's own capitalised words are n
 6. **An employer's**: a name spaCy took for a person (or left untyped) right before a job and a name, "Air
    Zermatt pilot Lukas Imboden" (a place keeps its type: "Paris mayor Anne Hidalgo").
 
-Known limits: British sports writing's "the club, who ..." makes a club a person (rule 4), and "the company
+Measured where they were not written (``python -m kgbuild.bench.type_cues``): on 588 CoNLL04 dev names they
+fire 18 times, all right. Known limits: British sports writing's "the club, who ..." makes a club a person (rule 4), and "the company
 Ana Ruiz founded" is guarded against only for organisation nouns (rule 2).
 
 A name whose mentions carry cues of different classes gets none: which one is right is a guess. Nor does a
