@@ -29,8 +29,8 @@ beside a mention (lower-case nouns only, so a name's own capitalised words are n
    Zermatt pilot Lukas Imboden" (a place keeps its type: "Paris mayor Anne Hidalgo").
 
 Measured where they were not written (``python -m kgbuild.bench.type_cues``): on 588 CoNLL04 dev names they
-fire 18 times, all right. Known limits: British sports writing's "the club, who ..." makes a club a person (rule 4), and "the company
-Ana Ruiz founded" is guarded against only for organisation nouns (rule 2).
+fire 18 times, all right. Known limits: British sports writing's "the club, who ..." makes a club a person
+(rule 4), and "the company Ana Ruiz founded" is guarded against only for organisation nouns (rule 2).
 
 A name whose mentions carry cues of different classes gets none: which one is right is a guess. Nor does a
 mention followed by a capitalised word (spaCy's "French" of "French Guiana"), nor an apposition that opens
