@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from kgbuild.entities.name_spans import OPENING, UNTYPED, entity_spans, openings_named_elsewhere, proper_noun_runs
+from kgbuild.entities.name_spans import (
+    OPENING,
+    UNTYPED,
+    entity_spans,
+    openings_named_elsewhere,
+    proper_noun_runs,
+    runs_joined_to_names,
+)
 from kgbuild.entities.spacy_ner import load_spacy
 from kgbuild.types import Mention, Sentence
 
@@ -32,6 +39,18 @@ def test_names_spacy_cuts_or_misses(md: Any, text: str, names: list[str], runs: 
     sentence = first_sentence(md, text)
     assert [span.text for span, _ in entity_spans(sentence)] == names
     assert [(run.text, kind) for run, kind in proper_noun_runs(sentence)] == runs
+
+
+@pytest.mark.parametrize("text,joined", [
+    ("Göztepe coach Selin Aydın has left the İzmir club to take charge of Real Oviedo, both clubs confirmed.",
+     [("Göztepe", "PERSON"), ("Selin Aydın", "PERSON"), ("İzmir", "ORG"), ("Real Oviedo", "GPE")]),
+    ("Mayor Andrei Mureșan opened the line.", [("Andrei Mureșan", "PERSON")]),  # a title never joins a person
+])
+def test_a_run_just_before_an_entity_joins_it(md: Any, text: str, joined: list[tuple[str, str]]) -> None:
+    sentence = first_sentence(md, text)
+    spans = sorted([*((span, ent.label_) for span, ent in entity_spans(sentence)), *proper_noun_runs(sentence)],
+                   key=lambda item: item[0].start)
+    assert [(span.text, kind) for span, kind in runs_joined_to_names(spans) if kind != "DATE"] == joined
 
 
 def test_a_run_never_starts_or_ends_with_a_particle_nor_overlaps_an_entity(md: Any) -> None:

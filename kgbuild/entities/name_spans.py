@@ -77,6 +77,24 @@ def proper_noun_runs(sent: Any) -> Iterator[tuple[Any, str]]:
         run_start = None
 
 
+_JOINABLE = frozenset({"ORG", "GPE", "LOC", "FAC"})
+
+
+def runs_joined_to_names(spans: Sequence[tuple[Any, str]]) -> list[tuple[Any, str]]:
+    """A sentence's spans in order, where an untyped run that ends one space before an entity joins it, with the
+    entity's type for the classifier to confirm or change: spaCy found "Oviedo" of "Real Oviedo", and
+    "Guardiola" of "Pep Guardiola" (as an organisation). A person's name is never joined: what stands before it
+    is a title ("Mayor Andrei Mureșan"), and a sentence's known opening word never is ("Coach Guardiola")."""
+    joined: list[tuple[Any, str]] = []
+    for span, kind in spans:
+        if joined and kind in _JOINABLE and joined[-1][1] == UNTYPED and joined[-1][0].end == span.start \
+                and span.doc.text[joined[-1][0].end_char:span.start_char] == " ":
+            joined[-1] = (span.doc[joined[-1][0].start:span.end], kind)
+        else:
+            joined.append((span, kind))
+    return joined
+
+
 def _title_before_a_person(run: Any) -> bool:
     following = run.doc[run.end] if run.end < len(run.doc) else None
     return following is not None and following.ent_type_ == "PERSON" and following.ent_iob_ == "B"

@@ -15,7 +15,13 @@ from kgbuild.assets import resolve_asset
 from kgbuild.config import EntitiesConfig
 from kgbuild.entities.context_types import ContextTyper
 from kgbuild.entities.layout import layout_segments, paragraph_break
-from kgbuild.entities.name_spans import UNTYPED, entity_spans, openings_named_elsewhere, proper_noun_runs
+from kgbuild.entities.name_spans import (
+    UNTYPED,
+    entity_spans,
+    openings_named_elsewhere,
+    proper_noun_runs,
+    runs_joined_to_names,
+)
 from kgbuild.entities.references import link_references
 from kgbuild.entities.type_cues import apply_cues, name_cues
 from kgbuild.entities.type_vote import vote_types
@@ -169,7 +175,7 @@ class SentenceAnnotator:
             stripped_text = text[lead:lead + len(stripped)]
             spans = [(span, _entity_type(ent)) for span, ent in entity_spans(sent)]
             if self.proper_nouns:
-                spans = sorted([*spans, *proper_noun_runs(sent)], key=lambda s: s[0].start)
+                spans = runs_joined_to_names(sorted([*spans, *proper_noun_runs(sent)], key=lambda s: s[0].start))
             mentions = [mention for span, type_ in spans
                         if (mention := _mention(span.text, type_, offset + span.start_char - start)) is not None]
             segments = layout_segments(stripped_text, _starts_line(document.text, start))
