@@ -38,6 +38,8 @@ def sentence(index: int, text: str, *names: tuple[str, str]) -> Sentence:
     ("The Blues, founded in 1996, play at Eden Park.", "Blues", "ORG"),
     ("It agreed to buy Helsinki-based Lumo Pay.", "Lumo Pay", "ORG"),
     ("Lumo Pay's founder, Aleksi Virtanen, will join.", "Lumo Pay", "ORG"),
+    ("Shares in Skarven rose 4 percent in Oslo.", "Skarven", "ORG"),
+    ("Hoshino shares fell 2 percent.", "Hoshino", "ORG"),
     ("Eide, 52, previously ran the division.", "Eide", "PERSON"),
     ("Tigist Alemu, who lives in Addis Ababa, came second.", "Tigist Alemu", "PERSON"),
     ("She was born in Chicoutimi on 3 May 1972.", "Chicoutimi", "PLACE"),

@@ -17,9 +17,9 @@ beside a mention (lower-case nouns only, so a name's own capitalised words are n
    company Ana Ruiz founded" names a person.
 3. **An organisation's verbs and parts**: "X was founded / established / set up / incorporated /
    headquartered", "X, which is based in", "X, founded in", "Helsinki-based X", "X's founder / chief
-   executive / board / headquarters / shares", and "X is based in" unless spaCy took X for a person (people
-   are based somewhere too); "works for X", "joined X" are not cues (a person joins a family, works for a
-   person).
+   executive / board / headquarters / shares", "shares in X", "X shares rose", and "X is based in" unless
+   spaCy took X for a person (people are based somewhere too); "works for X", "joined X" are not cues (a
+   person joins a family, works for a person).
 4. **A person's**: "X, 52," (an age), "X, who".
 5. **A place's**: "born / raised / lives / grew up / based / headquartered / located in X", "comes / hails
    from X", "X, <a place>" ending a phrase ("Tunja, Colombia —"), and a facility whose last word is a
@@ -93,11 +93,13 @@ _AFTER: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^,\s+(?:founded|established|set up|incorporated|headquartered)\s+in\b"), "ORG"),
     (re.compile(r"^['\u2019]s\s+(?:founder|co-founder|chief executive|ceo|chairman|chairwoman|board|"
                 r"headquarters|shares|shareholders)\b"), "ORG"),
+    (re.compile(r"^\s+shares\s+(?:rose|fell|jumped|dropped|climbed|slid|gained|lost|were|are)\b"), "ORG"),
     (re.compile(r"^,\s+\d{1,3},"), "PERSON"),
     (re.compile(r"^,\s+who\b"), "PERSON"),
 )
 _BEFORE: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\w-based\s+$"), "ORG"),
+    (re.compile(r"\bshares\s+(?:in|of)\s+$", re.IGNORECASE), "ORG"),
     (re.compile(r"\b(?:born|raised|lives|lived|living|grew up|resides|based|headquartered|located)\s+in\s+$",
                 re.IGNORECASE), "PLACE"),
     (re.compile(r"\b(?:comes|came|hails|hailed)\s+from\s+$", re.IGNORECASE), "PLACE"),
