@@ -34,6 +34,7 @@ def first_sentence(md: Any, text: str) -> Any:
     ("- Francisca Ibáñez, the founder's granddaughter, will stay on.", [], [("Francisca Ibáñez", UNTYPED)]),
     ("Coach extends contract", [], [("Coach", OPENING)]),  # a known word that opens the sentence
     ("Mayor Andrei Mureșan opened the line.", ["Andrei Mureșan"], []),  # a title before a person's name
+    ("The launch site is in French Guiana, on the coast.", ["French Guiana"], []),  # a nationality and a place
 ])
 def test_names_spacy_cuts_or_misses(md: Any, text: str, names: list[str], runs: list[tuple[str, str]]) -> None:
     sentence = first_sentence(md, text)

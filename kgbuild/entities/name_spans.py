@@ -24,17 +24,24 @@ NAME_PARTICLES = frozenset({"de", "del", "della", "da", "do", "dos", "di", "du",
                             "le", "los", "las", "al", "el", "bin", "ibn"})
 
 
+_ADJECTIVES = frozenset({"NORP", "LANGUAGE"})
+_PLACES = frozenset({"GPE", "LOC"})
+
+
 def entity_spans(sent: Any) -> Iterator[tuple[Any, Any]]:
-    """Each entity's span, with the entity it came from (for its type): two people with nothing between them
-    are one ("Citlali Hernández" + "Ruiz"), and an "X of Y and Z" organisation is not cut at "and"."""
+    """Each entity's span, with the entity that gives its type: two people with nothing between them are one
+    ("Citlali Hernández" + "Ruiz"), so are a nationality and the place right after it ("French" + "Guiana"),
+    and an "X of Y and Z" organisation is not cut at "and"."""
     ents = list(sent.ents)
     at = 0
     while at < len(ents):
         ent = ents[at]
         following = ents[at + 1] if at + 1 < len(ents) else None
-        if following is not None and ent.label_ == following.label_ == "PERSON" and following.start == ent.end \
-                and ent.doc.text[ent.end_char:following.start_char] == " ":
-            yield ent.doc[ent.start:following.end], ent
+        if following is not None and following.start == ent.end \
+                and ent.doc.text[ent.end_char:following.start_char] == " " and (
+                    ent.label_ == following.label_ == "PERSON"
+                    or (ent.label_ in _ADJECTIVES and following.label_ in _PLACES)):
+            yield ent.doc[ent.start:following.end], following
             at += 2
             continue
         yield whole_name(ent, sent.end), ent
