@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory, minilm_tokenizer: A
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(0)
-    tok = minilm_tokenizer
+    tok = copy.deepcopy(minilm_tokenizer)  # the session's tokenizer stays as loaded
     tok.eos_token = tok.sep_token
     config = LlamaConfig(vocab_size=tok.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                          num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,

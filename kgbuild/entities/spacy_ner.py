@@ -159,7 +159,7 @@ class SentenceAnnotator:
         if self.context_types is not None:
             sure = {**self.context_types.name_classes(sentences), **cues}
             sentences = self.context_types.retype(sentences, sure)
-        sentences = apply_cues(sentences, cues)
+        sentences = apply_cues(sentences, cues)  # also what retyping keeps: a facility with a place cue becomes a GPE
         sentences = vote_types(sentences, settled=sure) if self.type_vote else sentences
         return link_references(sentences) if self.references else sentences
 
