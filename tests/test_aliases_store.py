@@ -124,8 +124,8 @@ def test_review_relabels_accepts_or_removes_one_evidence_item(store: GraphStore)
     space_document(store)
     first, second = sorted(store.iter_triples(), key=lambda t: t.evidence.sentence_index)
     store.review(first, "lives_in", "ana", "2026-11-26T10:00:00+00:00")  # relabel one of the edge's two sentences
-    rows = sorted(store.query("MATCH (h:Entity)-[r]->(t:Entity) RETURN h.name, r.support, r.evidence").rows)
-    assert [(name, support) for name, support, _ in rows] == [("Josef Aschbacher", 1), ("Josef Aschbacher", 1)]
+    rows = sorted(store.query("MATCH (h:Entity)-[r]->(t:Entity) RETURN h.name, r.support, r.reviewed").rows)
+    assert rows == [["Josef Aschbacher", 1, 0], ["Josef Aschbacher", 1, 1]]
     reviewed = [t for t in store.iter_triples() if t.evidence.reviewed_by]
     assert [(t.label, t.evidence.reviewed_by, t.evidence.head_text) for t in reviewed] == \
         [("lives_in", "ana", "Josef Aschbacher")]

@@ -99,7 +99,7 @@ def test_export_of_a_store_with_a_malformed_evidence_record_is_one_line(tmp_path
     store = EmbeddedStore(path)
     store.ensure_schema(SCHEMA)
     store.write_triples([make_triple("Ann", "works_for", "Acme")])
-    store.query(f"MATCH ()-[r]->() SET r.evidence = ['not json {SECRET}']", write=True)
+    store.query(f"MATCH (v:Evidence) SET v.record = 'not json {SECRET}'", write=True)
     store.close()
     result = CliRunner().invoke(app, ["export", str(tmp_path / "out.jsonl"), "--store-path", str(path)])
     assert "evidence record" in one_line_error(result) and SECRET not in result.output

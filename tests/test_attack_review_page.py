@@ -49,8 +49,11 @@ def page(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 
 def graph(store: EmbeddedStore) -> list[list[Any]]:
-    return store.query("MATCH (h:Entity)-[r]->(t:Entity) RETURN h.key, label(r), t.key, r.evidence "
-                       "ORDER BY h.key, t.key").rows
+    """Each edge with its properties and evidence records."""
+    edges = store.query("MATCH (h:Entity)-[r]->(t:Entity) RETURN h.key, label(r), t.key, r.support, r.confidence "
+                        "ORDER BY h.key, t.key").rows
+    records = store.query("MATCH (v:Evidence) RETURN v.head_key, v.rel_type, v.tail_key, v.record").rows
+    return [[*edge, sorted(r[3] for r in records if (r[0], r[1], r[2]) == tuple(edge[:3]))] for edge in edges]
 
 
 def rows(html: str) -> list[tuple[str, str, str]]:
@@ -65,10 +68,18 @@ def ids(client: TestClient) -> dict[str, str]:
 
 
 def break_evidence(store: EmbeddedStore, head: str, tail: str, records: list[str]) -> None:
-    """Write ``records`` as the stored evidence list of the head→tail edge, as a damaged store would hold."""
+    """Write ``records`` as the stored evidence records of the head→tail edge, as a damaged store would hold."""
     store.write_triples([sentence_triple(head, tail, 0.5)])
-    store.query("MATCH (h:Entity)-[r]->(t:Entity) WHERE h.name = $h AND t.name = $t SET r.evidence = $ev",
-                {"h": head, "t": tail, "ev": records}, write=True)
+    [(head_key, rel_type, tail_key)] = store.query(
+        "MATCH (h:Entity)-[r]->(t:Entity) WHERE h.name = $h AND t.name = $t RETURN h.key, label(r), t.key",
+        {"h": head, "t": tail}).rows
+    fact = {"h": head_key, "type": rel_type, "t": tail_key}
+    store.query("MATCH (v:Evidence) WHERE v.head_key = $h AND v.rel_type = $type AND v.tail_key = $t DELETE v",
+                fact, write=True)
+    for number, record in enumerate(records):
+        store.query("CREATE (:Evidence {id: $id, head_key: $h, rel_type: $type, tail_key: $t, doc_id: 'd', "
+                    "sentence_id: 'd:#0', confidence: 0.5, model: 'm', reviewed_by: '', record: $record})",
+                    {**fact, "id": f"broken-{head_key}-{number}", "record": record}, write=True)
 
 
 # -- headers ----------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 from graph_cases import SCHEMA, make_triple, stored
 
 from kgbuild.graph.embedded import EmbeddedStore
+from kgbuild.graph.evidence_records import record_rows
 from kgbuild.graph.ladybug_connection import RENEW_AFTER_ROWS, ConnectionAge
 from kgbuild.graph.ladybug_nodes import ALIASES, ENTITIES, SENTENCES, upsert_nodes
 from kgbuild.graph.store import DocumentRecord, StoreError
@@ -55,10 +56,13 @@ def test_relationship_tables_read_back_are_quoted(store: EmbeddedStore) -> None:
     store.replace_document(DocumentRecord("d1", "/d1", "h1"), [triple])
     quoted = "`" + odd.replace("`", "``") + "`"
     store.query(f"CREATE REL TABLE {quoted}(FROM Entity TO Entity, confidence DOUBLE, model STRING, "
-                "support INT64, doc_ids STRING[], evidence STRING[])", write=True)
+                "support INT64, doc_ids STRING[])", write=True)
     store.query(f"MATCH (h:Entity {{name: 'Ann'}}), (t:Entity {{name: 'Acme'}}) CREATE (h)-[:{quoted} "
-                "{confidence: 0.9, model: 'm', support: 1, doc_ids: ['d1'], evidence: $evidence}]->(t)",
-                {"evidence": [triple.evidence.to_json()]}, write=True)
+                "{confidence: 0.9, model: 'm', support: 1, doc_ids: ['d1']}]->(t)", write=True)
+    [record] = record_rows((triple.head.key, odd, triple.tail.key), [triple.evidence])
+    store.query("CREATE (:Evidence {id: $id, head_key: $head_key, rel_type: $rel_type, tail_key: $tail_key, "
+                "doc_id: $doc_id, sentence_id: $sentence_id, confidence: $confidence, model: $model, "
+                "reviewed_by: $reviewed_by, record: $record})", record, write=True)
     assert store.stats().relationships == {"WORKS_FOR": 1, odd: 1}
     assert {t.label for t in store.iter_triples()} == {"works_for", odd}  # unknown types come back raw
     store.remove_document("d1")
@@ -181,3 +185,39 @@ def test_a_write_after_the_graph_grew_runs_on_a_new_connection_and_loses_nothing
     assert store.query("MATCH (e:Entity)-[r:WORKS_FOR]->(:Entity) RETURN e.name ORDER BY e.name").rows == [
         ["Ann"], ["Bo"], ["Cy"]]
     assert sorted(store.documents()) == ["/d1", "/d2"]
+
+
+def test_a_graph_of_an_earlier_version_has_its_evidence_lists_moved_into_records(tmp_path: Path) -> None:
+    """Before evidence records, each edge held its evidence as a JSON list: a read-only open says what to do,
+    the first writable open moves the lists into records, and the graph then reads back as it was written."""
+    import ladybug
+
+    triples = [make_triple("Ann", "works_for", "Acme", doc="d1"), make_triple("Ann", "works_for", "Acme", doc="d2")]
+    path = tmp_path / "old.lbug"
+    db = ladybug.Database(str(path))
+    conn = ladybug.Connection(db)
+    conn.execute("CREATE NODE TABLE Entity(key STRING PRIMARY KEY, name STRING, type STRING, aliases STRING[])")
+    conn.execute("CREATE REL TABLE WORKS_FOR(FROM Entity TO Entity, confidence DOUBLE, model STRING, support INT64, "
+                 "reviewed INT64, doc_ids STRING[], sentence_ids STRING[], evidence STRING[])")
+    for entity in (triples[0].head, triples[0].tail):
+        conn.execute("CREATE (:Entity {key: $k, name: $n, type: $t, aliases: []})",
+                     {"k": entity.key, "n": entity.name, "t": entity.type})
+    conn.execute("MATCH (h:Entity {name: 'Ann'}) MATCH (t:Entity {name: 'Acme'}) CREATE (h)-[:WORKS_FOR "
+                 "{confidence: 0.9, model: 'm', support: 2, reviewed: 0, doc_ids: ['d1', 'd2'], sentence_ids: [], "
+                 "evidence: $evidence}]->(t)", {"evidence": [t.evidence.to_json() for t in triples]})
+    conn.close()
+    db.close()
+
+    with pytest.raises(StoreError, match="earlier kgbuild"):
+        reader = EmbeddedStore(path, read_only=True)
+        try:
+            reader.ensure_schema(SCHEMA)
+        finally:
+            reader.close()
+    writer = EmbeddedStore(path)
+    writer.ensure_schema(SCHEMA)
+    assert stored(writer) == {(t.head.key, t.label, t.tail.key, t.evidence.to_json()) for t in triples}
+    assert writer.stats().nodes["Evidence"] == 2
+    writer.remove_document("d1")
+    assert writer.query("MATCH ()-[r:WORKS_FOR]->() RETURN r.support, r.doc_ids").rows == [[1, ["d2"]]]
+    writer.close()

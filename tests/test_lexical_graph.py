@@ -43,7 +43,7 @@ def rows(store: GraphStore, cypher: str, **params: Any) -> list[list[Any]]:
 
 def test_the_readme_shows_these_queries() -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    assert all(query in readme for query in (SENTENCES_OF_FACT, FACTS_OF_FILE, PRONOUNS))
+    assert all(query in readme for query in (SENTENCES_OF_FACT, FACTS_OF_FILE, PRONOUNS, EVIDENCE_OF_FACT))
 
 
 # the README's example queries, as written there (Neo4j spells label(r) as type(r))
@@ -53,6 +53,9 @@ SENTENCES_OF_FACT = ("MATCH (a:Entity {name: $name})-[r:WORKS_FOR]->(b:Entity) "
 FACTS_OF_FILE = ("MATCH (d:Document)-[:HAS_SENTENCE]->(s:Sentence)<-[:MENTIONED_IN]-(a:Entity)-[r]->(b:Entity) "
                  "WHERE d.path ENDS WITH $file AND s.id IN r.sentence_ids "
                  "RETURN DISTINCT a.name, label(r) AS relation, b.name")
+EVIDENCE_OF_FACT = ("MATCH (a:Entity {name: $name})-[r:WORKS_FOR]->(b:Entity) MATCH (v:Evidence) "
+                    "WHERE v.head_key = a.key AND v.rel_type = label(r) AND v.tail_key = b.key "
+                    "RETURN b.name, v.confidence, v.model, v.record")
 PRONOUNS = ("MATCH (e:Entity)-[m:MENTIONED_IN]->(s:Sentence) WHERE m.link <> '' RETURN m.text, m.link, e.name, "
             "s.text")
 MENTIONS = ("MATCH (e:Entity)-[m:MENTIONED_IN]->(s:Sentence) "
@@ -70,6 +73,9 @@ def test_cypher_walks_from_a_fact_to_its_sentences_and_files(both_stores: GraphS
         ["ESA", "ORG_BASED_IN", "Paris"]]
     assert rows(store, FACTS_OF_FILE, file="b.txt") == []
     assert rows(store, PRONOUNS) == [["She", "pronoun", "Ada Ruiz", "She joined ESA in Paris."]]
+    evidence = rows(store, EVIDENCE_OF_FACT, name="Ada Ruiz")
+    assert [(name, confidence, model, Evidence.from_json(record).head_text) for name, confidence, model, record
+            in evidence] == [("ESA", 0.9, "m", "She"), ("European Space Agency", 0.9, "m", "Ada Ruiz")]
     mentions = rows(store, MENTIONS)
     assert ["Ada Ruiz", "She", 46, 49, "pronoun", 1] in mentions  # the words as written, and why
     for name, text, start, end, _, _ in mentions:

@@ -165,7 +165,7 @@ def test_the_script_names_every_file_in_order(tmp_path: Path) -> None:
         embedded.close()
     script = (tmp_path / "import" / "import.sh").read_text(encoding="utf-8")
     options = [part for part in written.command if part.startswith(("--nodes", "--relationships"))]
-    assert [o.split("=", 1)[0] for o in options] == ["--nodes"] * 4 + ["--relationships"] * 3
+    assert [o.split("=", 1)[0] for o in options] == ["--nodes"] * 5 + ["--relationships"] * 3
     positions = [script.index(option) for option in options]
     assert positions == sorted(positions) and '"${1:-kg}"' in script
     delimiter = written.command[5].split("=", 1)[1]
@@ -190,8 +190,8 @@ def test_the_cli_writes_the_files_and_says_how_to_load_them(tmp_path: Path) -> N
     result = CliRunner().invoke(app, ["export", str(tmp_path / "out"), "--format", "neo4j-import",
                                       "--store-path", str(graph)])
     assert result.exit_code == 0, result.output
-    # 4 entities, 1 document, 2 sentences; 3 facts, 2 HAS_SENTENCE, 5 MENTIONED_IN
-    assert "wrote 7 nodes and 10 relationships" in " ".join(result.output.split()) and "import.sh" in result.output
+    # 4 entities, 1 document, 2 sentences, 3 evidence records; 3 facts, 2 HAS_SENTENCE, 5 MENTIONED_IN
+    assert "wrote 10 nodes and 10 relationships" in " ".join(result.output.split()) and "import.sh" in result.output
     assert (tmp_path / "out" / "facts.csv").read_text(encoding="utf-8").count("WORKS_FOR") == 2
     result = CliRunner().invoke(app, ["export", str(tmp_path / "x"), "--format", "csv", "--store-path", str(graph)])
     assert result.exit_code != 0 and "neo4j-import" in result.output

@@ -29,6 +29,7 @@ from typer.testing import CliRunner
 
 from kgbuild.cli import app
 from kgbuild.config import Neo4jConfig
+from kgbuild.graph.evidence_records import FIND_RECORDS, MERGE_RECORDS
 from kgbuild.graph.lexical import LINK_SENTENCES, MERGE_MENTIONS, MERGE_SENTENCES
 from kgbuild.graph.neo4j_store import Neo4jStore, WriteCounters
 from kgbuild.graph.neo4j_writes import CREATE_EDGES, FIND_EDGES, LOCK_ENTITIES, plain_rel_type
@@ -66,6 +67,31 @@ def test_schema_setup_is_repeatable(store: Neo4jStore) -> None:
     assert {"kgbuild_entity_key", "kgbuild_document_id"} <= constraints
     assert {"kgbuild_document_path", "kgbuild_entity_name", "kgbuild_entity_type"} <= indexes
     assert store.server_version.startswith("5.")
+
+
+def test_a_graph_of_an_earlier_version_has_its_evidence_lists_moved_into_records(store: Neo4jStore,
+                                                                                 neo4j_config: Neo4jConfig) -> None:
+    """Before evidence records, each edge held its evidence as a JSON list: a read-only store says what to do,
+    the next writable one moves the lists into records, and the graph reads back as it was written."""
+    triples = [make_triple("Ann", "works_for", "Acme", doc="d1"), make_triple("Ann", "works_for", "Acme", doc="d2")]
+    head, tail = triples[0].head, triples[0].tail
+    store.query("CREATE (h:Entity {key: $hk, name: $hn, type: $ht, aliases: []}), "
+                "(t:Entity {key: $tk, name: $tn, type: $tt, aliases: []}), "
+                "(h)-[:WORKS_FOR {confidence: 0.9, model: 'm', support: 2, reviewed: 0, doc_ids: ['d1', 'd2'], "
+                "sentence_ids: [], evidence: $evidence}]->(t)",
+                {"hk": head.key, "hn": head.name, "ht": head.type, "tk": tail.key, "tn": tail.name, "tt": tail.type,
+                 "evidence": [t.evidence.to_json() for t in triples]}, write=True)
+    reader = Neo4jStore(neo4j_config, read_only=True)
+    try:
+        with pytest.raises(StoreError, match="earlier kgbuild"):
+            reader.ensure_schema(SCHEMA)
+    finally:
+        reader.close()
+    store.ensure_schema(SCHEMA)
+    assert stored(store) == {(t.head.key, t.label, t.tail.key, t.evidence.to_json()) for t in triples}
+    assert store.query("MATCH ()-[r:WORKS_FOR]->() RETURN r.evidence").rows == [[None]]
+    store.remove_document("d1")
+    assert store.query("MATCH ()-[r:WORKS_FOR]->() RETURN r.support, r.doc_ids").rows == [[1, ["d2"]]]
 
 
 @pytest.mark.parametrize("rel_type", ["WORKS_FOR]->() DETACH DELETE r //", "A B", "`X`", "works_for", ""])
@@ -132,9 +158,9 @@ def test_concurrent_writers_never_duplicate_an_edge(store: Neo4jStore, neo4j_con
 def test_profiling_a_write_reports_plans_and_writes_nothing(store: Neo4jStore) -> None:
     batch = [make_triple(f"Person {i}", "works_for", "Acme", index=i) for i in range(5)]
     profiles = store.profile_write(batch)
-    assert [p.statement for p in profiles] == [MERGE_ENTITIES, LOCK_ENTITIES, FIND_EDGES, CREATE_EDGES,
-                                               MERGE_SENTENCES, LINK_SENTENCES, MERGE_MENTIONS]
-    create = profiles[3]
+    assert [p.statement for p in profiles] == [MERGE_ENTITIES, LOCK_ENTITIES, FIND_RECORDS, FIND_EDGES, CREATE_EDGES,
+                                               MERGE_RECORDS, MERGE_SENTENCES, LINK_SENTENCES, MERGE_MENTIONS]
+    create = profiles[4]
     assert create.rows == 0 and create.db_hits > 0
     assert any(o.operator.startswith("Create") for o in create.operators)
     assert store.stats().nodes == {} and store.stats().relationships == {} and store.stats().lexical == {}

@@ -81,9 +81,10 @@ def test_a_correction_in_the_browser_changes_the_graph_and_the_bank(served: dict
     assert "works_for → lives_in" in message[0].text
 
     rows = served["store"].query("MATCH (h:Entity)-[r]->(t:Entity) WHERE h.name = 'Maria Delgado' "
-                                 "RETURN label(r), r.evidence").rows
+                                 "MATCH (v:Evidence) WHERE v.head_key = h.key AND v.rel_type = label(r) "
+                                 "RETURN label(r), v.record").rows
     assert len(rows) == 1 and rows[0][0] == "LIVES_IN"
-    evidence = json.loads(rows[0][1][0])
+    evidence = json.loads(rows[0][1])
     assert evidence["reviewed_by"] == "tester" and evidence["reviewed_at"]
     lines = served["bank"].read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1

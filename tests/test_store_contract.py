@@ -164,7 +164,7 @@ def test_cypher_in_names_is_stored_verbatim(store: GraphStore, name: str) -> Non
         assert stored(store) == canonical([bystander, hostile])
         assert store.query("MATCH (e:Entity) WHERE e.name = $n RETURN e.name", {"n": name}).rows == [[name]]
         assert store.documents()[name].hash == name
-        assert store.stats().nodes == {"Document": 1, "Entity": 4}
+        assert store.stats().nodes == {"Document": 1, "Entity": 4, "Evidence": 2}
 
 
 @pytest.mark.parametrize("cypher", WRITE_QUERIES)

@@ -1,13 +1,15 @@
-"""What one more supporting sentence costs an edge that already has many: the evidence of an edge is one list
-on the edge, rewritten whole by every document that adds to it, so the cost per document grows with the
-edge's support and a corpus pays the square of it (issue 22).
+"""What one more supporting sentence costs an edge that already has many (issue 22). Until 2026-12-07 an edge's
+evidence was one list on the edge, rewritten whole by every document that added to it, so the cost per document
+grew with the edge's support and a corpus paid the square of it; now each sentence is an ``Evidence`` record of
+its own and a document writes only its records and the edge's summary (``kgbuild.graph.evidence_records``).
 
     python -m kgbuild.bench.edge_support                       # embedded store, 1,000 documents
     python -m kgbuild.bench.edge_support --documents 2000 --every 250
 
 Each document states the same fact ("Ada Ruiz works for Acme.") in one sentence and is written with
 ``replace_document``, as ``kgbuild ingest`` writes a new file. Reported: the median seconds per document
-write around each support level, and the stored evidence's size.
+write around each support level, the size of all the edge's evidence records, and of its id lists (``doc_ids``
+and ``sentence_ids``, which are still rewritten by every document).
 """
 
 from __future__ import annotations
@@ -53,14 +55,19 @@ def main(argv: list[str] | None = None) -> None:
                 store.replace_document(document, [fact(document.id)])
                 seconds.append(time.perf_counter() - began)
                 if number % args.every == 0:
-                    support, evidence = store.query("MATCH ()-[r:WORKS_FOR]->() RETURN r.support, r.evidence").rows[0]
-                    size = sum(len(record.encode("utf-8")) for record in evidence) / 1e6
+                    support, doc_ids, sentence_ids = store.query(
+                        "MATCH ()-[r:WORKS_FOR]->() RETURN r.support, r.doc_ids, r.sentence_ids").rows[0]
+                    records = store.query("MATCH (v:Evidence) RETURN v.record").rows
+                    size = sum(len(record.encode("utf-8")) for (record,) in records) / 1e6
+                    id_lists = sum(len(i.encode("utf-8")) for i in doc_ids + sentence_ids) / 1e6
                     median = statistics.median(seconds[-args.every:])
-                    rows.append((number, round(median * 1000, 2), support, round(size, 2)))
-                    spans.append({"support": support, "median_ms_per_document": median * 1000, "evidence_mb": size})
+                    rows.append((number, round(median * 1000, 2), support, round(size, 2), round(id_lists, 3)))
+                    spans.append({"support": support, "median_ms_per_document": median * 1000, "evidence_mb": size,
+                                  "id_lists_mb": id_lists})
         finally:
             store.close()
-    report("edge_support", ("support", "ms per document (median)", "stored support", "evidence MB"), rows,
+    report("edge_support", ("support", "ms per document (median)", "stored support", "evidence records MB",
+                            "edge id lists MB"), rows,
            {"documents": args.documents, "every": args.every, "spans": spans}, args.out)
 
 

@@ -105,7 +105,7 @@ def timed_in_transactions(store: Neo4jStore, triples: list[Triple]) -> float:
         session.run(
             "UNWIND $rows AS row CALL (row) { MATCH (h:Entity {key: row.h}), (t:Entity {key: row.t}) "
             "CREATE (h)-[r:$(row.type) {confidence: row.confidence, model: row.model, support: row.support, "
-            "doc_ids: row.doc_ids, evidence: row.evidence}]->(t) } IN TRANSACTIONS OF $size ROWS",
+            "doc_ids: row.doc_ids}]->(t) } IN TRANSACTIONS OF $size ROWS",
             rows=rows, size=store.batch_size).consume()
     return time.perf_counter() - began
 

@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from kgbuild.graph import queries
+from kgbuild.graph import evidence_records, queries
 from kgbuild.graph.aliases import AliasTable
 from kgbuild.graph.cypher_guard import check_param_depth, refuse_write_clause
+from kgbuild.graph.evidence_records import FactId, records_by_fact
 from kgbuild.graph.queries import READ_ENTITIES
 from kgbuild.graph.store import (
     DocumentRecord,
@@ -123,12 +124,13 @@ class BaseGraphStore(ABC):
         """Relationship type → schema label; empty before :meth:`ensure_schema`."""
         return {v: k for k, v in self._schema.relationship_types.items()} if self._schema else {}
 
-    def _triples_from_rows(self, rows: Iterable[Sequence[Any]]) -> Iterator[Triple]:
-        """One triple per evidence item of each (head name, head type, rel type, tail name, tail type,
-        evidence JSON list) row, labelled as in the schema (the raw type if the schema lacks it)."""
+    def _triples_from_rows(self, rows: Iterable[Sequence[Any]], records: dict[FactId, list[str]]
+                           ) -> Iterator[Triple]:
+        """One triple per evidence record of each (head key, head name, head type, rel type, tail key, tail name,
+        tail type) edge row, labelled as in the schema (the raw type if the schema lacks it)."""
         labels = self._labels_by_type()
-        for h_name, h_type, rel_type, t_name, t_type, evidence in rows:
-            for item in evidence or []:
+        for h_key, h_name, h_type, rel_type, t_key, t_name, t_type in rows:
+            for item in records.get((h_key, rel_type, t_key), ()):
                 yield Triple(Entity(h_name, h_type), labels.get(rel_type, rel_type),
                              Entity(t_name, t_type), Evidence.from_json(item))
 
@@ -255,8 +257,12 @@ class BaseGraphStore(ABC):
         return self._fact_rows(self._rows(queries.facts_touching(self.TYPE_FUNCTION), {"keys": list(keys)}))
 
     def _fact_rows(self, rows: list[list[Any]]) -> list[FactRow]:
+        """Edge rows with their evidence records (one read of the records of the rows' heads)."""
         labels = self._labels_by_type()
-        return [replace(FactRow(*row), label=labels.get(row[3], row[3])) for row in rows]
+        heads = sorted({row[0] for row in rows})
+        records = records_by_fact(self._rows(evidence_records.RECORDS_OF_HEADS, {"heads": heads})) if heads else {}
+        return [FactRow(h, hn, ht, rel, t, tn, tt, records.get((h, rel, t), []), labels.get(rel, rel))
+                for h, hn, ht, rel, t, tn, tt in rows]
 
     def entities(self) -> list[StoredEntity]:
         return [StoredEntity(key, name, type_) for key, name, type_ in self._rows(READ_ENTITIES)]

@@ -16,9 +16,22 @@ from typing import Any
 
 from kgbuild.graph import queries as aliases_cypher  # the alias statements, shared with Neo4j
 from kgbuild.graph.base import AliasUpdate, BaseGraphStore, Change, EdgeItems, PreparedWrite
+from kgbuild.graph.evidence_records import (
+    ALL_RECORDS,
+    DELETE_RECORDS_TOUCHING,
+    EVIDENCE,
+    RECORDS_TOUCHING,
+    records_by_fact,
+)
 from kgbuild.graph.isolated_query import QueryRequest, run_isolated
 from kgbuild.graph.ladybug_columns import all_rows, column_title, plain_value
 from kgbuild.graph.ladybug_connection import ConnectionAge, LadybugTransaction
+from kgbuild.graph.ladybug_evidence import (
+    edge_evidence_tables,
+    merge_evidence,
+    move_edge_evidence,
+    remove_document_evidence,
+)
 from kgbuild.graph.ladybug_nodes import ALIASES, DOCUMENTS, ENTITIES, SENTENCES, NodeTable, upsert_nodes
 from kgbuild.graph.ladybug_tables import quoted, table_statements
 from kgbuild.graph.lexical import (
@@ -30,25 +43,22 @@ from kgbuild.graph.lexical import (
     SENTENCE,
     lexical_rows,
 )
-from kgbuild.graph.queries import NODE_LABELS, document_params, match_edges, set_edges
+from kgbuild.graph.queries import NODE_LABELS, document_params
 from kgbuild.graph.read_plans import execute_read_only
 from kgbuild.graph.store import (
     DocumentRecord,
-    EdgeKey,
     GraphStats,
     QueryResult,
     QueryTimeoutError,
     StoreError,
-    edge_properties,
-    without_document,
 )
 from kgbuild.schema import RelationSchema, relationship_type
-from kgbuild.types import Alias, Evidence, Triple
+from kgbuild.types import Alias, Triple
 
-# Each document's transaction rewrites the evidence lists of the edges it touches. Until a checkpoint,
-# the old versions pin pages that the buffer pool cannot evict, so with the database's default
-# threshold (16 MB of write-ahead log) memory grew with the corpus: 0.86 GB at 50 documents, 1.78 GB
-# at 800. Checkpointing at 1 MB keeps it flat (0.83 → 0.91 GB) and was no slower (docs/PERFORMANCE.md).
+# Each document's transaction rewrites the edges it touches. Until a checkpoint, the old versions pin pages
+# that the buffer pool cannot evict, so with the database's default threshold (16 MB of write-ahead log)
+# memory grew with the corpus: 0.86 GB at 50 documents, 1.78 GB at 800 (measured when each edge held its
+# evidence as one list). Checkpointing at 1 MB keeps it flat (0.83 → 0.91 GB) and was no slower (docs/PERFORMANCE.md).
 CHECKPOINT_BYTES = 1024 * 1024
 
 
@@ -79,9 +89,19 @@ class EmbeddedStore(BaseGraphStore):
             raise StoreError(f"cannot open embedded graph at {self.path}: {exc}") from exc
 
     # -- schema -------------------------------------------------------------------------
+    def ensure_schema(self, schema: RelationSchema) -> None:
+        if self.read_only and edge_evidence_tables(self._rows, self._rel_tables()):
+            raise StoreError(f"the graph at {self.path} was written by an earlier kgbuild; open it for writing "
+                             "once (`kgbuild ingest`) to move its evidence into records")
+        super().ensure_schema(schema)
+
     def _create_schema(self, schema: RelationSchema) -> None:
         for statement in table_statements(schema.relationship_types.values()):
             self._run(statement)
+        for rel_type in edge_evidence_tables(self._rows, self._rel_tables()):  # a graph of an earlier version
+            with self._transaction():
+                move_edge_evidence(self._run, self._rows, rel_type)
+            self._run(f"ALTER TABLE {quoted(rel_type)} DROP evidence")
 
     def _rel_tables(self) -> list[str]:
         rows = self._rows("CALL show_tables() RETURN name, type")
@@ -121,12 +141,12 @@ class EmbeddedStore(BaseGraphStore):
         return stats
 
     def iter_triples(self) -> Iterator[Triple]:
+        if EVIDENCE not in self._tables():
+            return
+        records = records_by_fact(self._rows(ALL_RECORDS))
         for rel_type in self._rel_tables():
-            rows = self._rows(
-                f"MATCH (h:Entity)-[r:{quoted(rel_type)}]->(t:Entity) "
-                "RETURN h.name, h.type, t.name, t.type, r.evidence"
-            )
-            yield from self._triples_from_rows((hn, ht, rel_type, tn, tt, ev) for hn, ht, tn, tt, ev in rows)
+            rows = self._rows(f"MATCH (h:Entity)-[r:{quoted(rel_type)}]->(t:Entity) {_EDGE_ENDS}")
+            yield from self._triples_from_rows(_typed(rows, rel_type), records)
 
     def _run_query(self, cypher: str, params: dict[str, Any], write: bool, timeout: float | None) -> QueryResult:
         """A store opened ``read_only`` refuses writes natively; without ``write`` only a statement that
@@ -185,13 +205,14 @@ class EmbeddedStore(BaseGraphStore):
     def _relink(self, records: list[Alias], keys: set[str], change: Change | None = None) -> None:
         params = {"keys": sorted(keys)}
         with self._transaction():
-            stored: list[Triple] = []
+            edges: list[tuple[Any, ...]] = []
             self._run(DELETE_MENTIONS_OF, params)
             for rel_type in self._rel_tables():
                 pattern = f"MATCH (h:Entity)-[r:{quoted(rel_type)}]->(t:Entity) {aliases_cypher.TOUCHING}"
-                rows = self._rows(pattern + "RETURN h.name, h.type, t.name, t.type, r.evidence", params)
-                stored += self._triples_from_rows((hn, ht, rel_type, tn, tt, ev) for hn, ht, tn, tt, ev in rows)
+                edges += _typed(self._rows(pattern + _EDGE_ENDS, params), rel_type)
                 self._run(pattern + "DELETE r", params)
+            stored = list(self._triples_from_rows(edges, records_by_fact(self._rows(RECORDS_TOUCHING, params))))
+            self._run(DELETE_RECORDS_TOUCHING, params)
             self._upsert(ALIASES, [r.to_row() for r in records])
             prepared, orphans = self._rebuild_plan(stored, keys, change)
             if orphans:
@@ -200,18 +221,7 @@ class EmbeddedStore(BaseGraphStore):
             self._run_rows(aliases_cypher.SET_ENTITY_ALIASES, self._alias_rows(keys.difference(orphans)))
 
     def _remove_document(self, doc_id: str) -> None:
-        for rel_type in self._rel_tables():
-            rel = quoted(rel_type)
-            rows = self._rows(
-                f"MATCH (h:Entity)-[r:{rel}]->(t:Entity) WHERE list_contains(r.doc_ids, $id) "
-                "RETURN h.key, t.key, r.evidence",
-                {"id": doc_id},
-            )
-            updates, deletions = without_document((({"h": h, "t": t}, ev) for h, t, ev in rows), doc_id)
-            if deletions:
-                self._run(match_edges(rel) + "DELETE r", {"rows": deletions})
-            if updates:
-                self._run(set_edges(rel), {"rows": updates})
+        remove_document_evidence(self._run, self._rows, doc_id)
         self._run(DELETE_DOCUMENT_SENTENCES, {"id": doc_id})
         self._run("MATCH (d:Document {id: $id}) DELETE d", {"id": doc_id})
 
@@ -227,21 +237,8 @@ class EmbeddedStore(BaseGraphStore):
                         + sum(len(items) for items in prepared.edges_by_type.values()))
 
     def _merge_edges(self, rel_type: str, items: EdgeItems) -> None:
-        """Union each edge's new evidence with what is stored, then (re)write its properties."""
-        rel = quoted(rel_type)
-        existing = self._existing_evidence(rel, [k for k, _ in items])
-        rows = []
-        for key, evidence in items:
-            merged = set(evidence) | existing.get((key.head_key, key.tail_key), set())
-            rows.append({"h": key.head_key, "t": key.tail_key, **edge_properties(merged)})
-        self._run(set_edges(rel), {"rows": rows})
-
-    def _existing_evidence(self, rel: str, keys: list[EdgeKey]) -> dict[tuple[str, str], set[Evidence]]:
-        rows = self._rows(
-            match_edges(rel) + "RETURN h.key, t.key, r.evidence",
-            {"rows": [{"h": k.head_key, "t": k.tail_key} for k in keys]},
-        )
-        return {(h, t): {Evidence.from_json(e) for e in evidence} for h, t, evidence in rows}
+        merge_evidence(self._run, self._rows, rel_type,
+                       (((key.head_key, rel_type, key.tail_key), evidence) for key, evidence in items))
 
     # -- plumbing -----------------------------------------------------------------------
     def _transaction(self) -> LadybugTransaction:
@@ -280,6 +277,14 @@ class EmbeddedStore(BaseGraphStore):
     def close(self) -> None:
         self._conn.close()
         self._db.close()
+
+
+_EDGE_ENDS = "RETURN h.key, h.name, h.type, t.key, t.name, t.type"
+
+
+def _typed(rows: list[list[Any]], rel_type: str) -> list[tuple[Any, ...]]:
+    """Rows of :data:`_EDGE_ENDS` with the table's relationship type in the middle, as the base class reads them."""
+    return [(hk, hn, ht, rel_type, tk, tn, tt) for hk, hn, ht, tk, tn, tt in rows]
 
 
 __all__ = ["EmbeddedStore", "relationship_type"]

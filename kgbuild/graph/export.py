@@ -62,7 +62,7 @@ def to_networkx(store: GraphStore) -> nx.MultiDiGraph:
         graph.add_edge(xml_text(head), xml_text(tail), key=label, label=label, confidence=props["confidence"],
                        model=xml_text(props["model"]), support=props["support"],
                        doc_ids=xml_text(json.dumps(props["doc_ids"])),
-                       evidence=xml_text(json.dumps(props["evidence"], ensure_ascii=False)))
+                       evidence=xml_text(json.dumps(sorted({e.to_json() for e in evidence}), ensure_ascii=False)))
     return graph
 
 

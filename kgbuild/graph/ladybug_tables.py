@@ -13,12 +13,15 @@ NODE_TABLES = (
     "reason STRING, score DOUBLE, doc_id STRING, undone BOOLEAN)",
     "CREATE NODE TABLE IF NOT EXISTS Sentence(id STRING PRIMARY KEY, doc_id STRING, position INT64, start_char INT64, "
     "text STRING)",
+    "CREATE NODE TABLE IF NOT EXISTS Evidence(id STRING PRIMARY KEY, head_key STRING, rel_type STRING, "
+    "tail_key STRING, doc_id STRING, sentence_id STRING, confidence DOUBLE, model STRING, reviewed_by STRING, "
+    "record STRING)",
     "CREATE REL TABLE IF NOT EXISTS HAS_SENTENCE(FROM Document TO Sentence)",
     "CREATE REL TABLE IF NOT EXISTS MENTIONED_IN(FROM Entity TO Sentence, text STRING, start_char INT64, "
     "end_char INT64, link STRING)",
 )
 REL_COLUMNS = ("confidence DOUBLE, model STRING, support INT64, reviewed INT64, doc_ids STRING[], "
-               "sentence_ids STRING[], evidence STRING[]")
+               "sentence_ids STRING[]")
 ADDED_COLUMNS = ("sentence_ids STRING[] DEFAULT []", "reviewed INT64 DEFAULT 0")  # to tables of earlier versions
 
 

@@ -1,8 +1,9 @@
 """A stored graph as the CSV files ``neo4j-admin database import full`` reads: a first load at import speed.
 
 The online writer is the reference: every node, relationship and property here is what it would write for
-the same triples (``edge_properties`` over each edge's evidence, the lexical graph from ``lexical_rows``,
-``aliases`` from the alias table), so an imported database and an online-written one are the same graph,
+the same triples (``edge_properties`` over each edge's evidence, its ``Evidence`` nodes from ``record_rows``,
+the lexical graph from ``lexical_rows``, ``aliases`` from the alias table), so an imported database and an
+online-written one are the same graph,
 and a later incremental ``kgbuild ingest --store neo4j`` writes only what changed.
 
 Each file has a header file beside it; strings are quoted (a quote doubled), fields may span lines, and
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kgbuild.graph.aliases import AliasTable
+from kgbuild.graph.evidence_records import COLUMNS, record_rows
 from kgbuild.graph.lexical import HAS_SENTENCE, MENTIONED_IN, lexical_rows
 from kgbuild.graph.store import EdgeKey, GraphStore, StoreError, edge_properties
 from kgbuild.schema import RelationSchema
@@ -85,12 +87,12 @@ def import_files(store: GraphStore, schema: RelationSchema) -> list[ImportFile]:
     documents = sorted(store.documents().values(), key=lambda d: d.id)
     document_ids = {d.id for d in documents}
     sentences, mentions = lexical_rows(ordered)
-    facts = []
+    facts, records = [], []
     for key, evidence in ordered:
         props = edge_properties(evidence)
         facts.append((key.head_key, key.tail_key, key.rel_type, props["confidence"], props["model"],
-                       props["support"], props["reviewed"], props["doc_ids"], props["sentence_ids"],
-                       props["evidence"]))
+                       props["support"], props["reviewed"], props["doc_ids"], props["sentence_ids"]))
+        records += record_rows((key.head_key, key.rel_type, key.tail_key), evidence)
     return [
         ImportFile("nodes", "Entity", "entities.csv", ("key:ID(Entity)", "name", "type", "aliases:string[]"),
                    [(e.key, e.name, e.type, table.names_of(e.key)) for e in store.entities()]),
@@ -104,9 +106,13 @@ def import_files(store: GraphStore, schema: RelationSchema) -> list[ImportFile]:
         ImportFile("nodes", "Sentence", "sentences.csv",
                    ("id:ID(Sentence)", "doc_id", "position:long", "start_char:long", "text"),
                    [(s["id"], s["doc_id"], s["position"], s["start_char"], s["text"]) for s in sentences]),
+        ImportFile("nodes", "Evidence", "evidence.csv",
+                   ("id:ID(Evidence)", "head_key", "rel_type", "tail_key", "doc_id", "sentence_id", "confidence:double",
+                    "model", "reviewed_by", "record"),
+                   [(r["id"], *(r[column] for column in COLUMNS)) for r in records]),
         ImportFile("relationships", "", "facts.csv",
                    (":START_ID(Entity)", ":END_ID(Entity)", ":TYPE", "confidence:double", "model", "support:long",
-                    "reviewed:long", "doc_ids:string[]", "sentence_ids:string[]", "evidence:string[]"), facts),
+                    "reviewed:long", "doc_ids:string[]", "sentence_ids:string[]"), facts),
         ImportFile("relationships", "", "has_sentence.csv", (":START_ID(Document)", ":END_ID(Sentence)", ":TYPE"),
                    [(s["doc_id"], s["id"], HAS_SENTENCE) for s in sentences if s["doc_id"] in document_ids]),
         ImportFile("relationships", "", "mentioned_in.csv",

@@ -16,16 +16,19 @@ from typing import Any
 
 from kgbuild.config import Neo4jConfig
 from kgbuild.graph.base import BaseGraphStore, Change, EdgeItems, PreparedWrite
+from kgbuild.graph.evidence_records import ALL_RECORDS, records_by_fact
 from kgbuild.graph.lexical import LEXICAL_RELATIONSHIPS, SENTENCE, lexical_rows
 from kgbuild.graph.neo4j_values import StatementProfile, WriteCounters, check_bolt_uri, one_line, plain, safe_uri
 from kgbuild.graph.neo4j_writes import (
     DYNAMIC_TYPES_SINCE,
+    MOVE_BATCH,
     SCHEMA_STATEMENTS,
     CountingTransaction,
     ProfilingTransaction,
     batches,
     merge_edge_batch,
     merge_lexical,
+    move_edge_evidence,
     plain_rel_type,
     remove_document_tx,
     server_version_tuple,
@@ -113,12 +116,29 @@ class Neo4jStore(BaseGraphStore):
         """Every relationship type is checked first; then as :meth:`BaseGraphStore.ensure_schema`."""
         for rel_type in schema.relationship_types.values():
             plain_rel_type(rel_type)
+        if self.read_only and self._has_edge_evidence():
+            raise StoreError("this Neo4j graph was written by an earlier kgbuild; open it for writing once "
+                             "(`kgbuild ingest --store neo4j`) to move its evidence into records")
         super().ensure_schema(schema)
 
     def _create_schema(self, schema: RelationSchema) -> None:
-        """Constraints and indexes, each its own transaction, as Neo4j requires."""
+        """Constraints and indexes, each its own transaction, as Neo4j requires; then a graph written by an
+        earlier version gets its evidence lists moved into records."""
         for statement in SCHEMA_STATEMENTS:
             self.write_transaction(CountingTransaction.run, statement)
+        moved = [1]
+
+        def move(tx: CountingTransaction) -> None:
+            moved[:] = [move_edge_evidence(tx, MOVE_BATCH)]
+
+        while moved[0] and self._has_edge_evidence():
+            self.write_transaction(move)
+
+    def _has_edge_evidence(self) -> bool:
+        """Whether some edge still holds an evidence list (the property key first: a fresh database has none)."""
+        if not self._read("CALL db.propertyKeys() YIELD propertyKey WHERE propertyKey = 'evidence' RETURN 1 AS n"):
+            return False
+        return bool(self._read("MATCH ()-[r]->() WHERE r.evidence IS NOT NULL RETURN 1 AS n LIMIT 1"))
 
     # -- reads --------------------------------------------------------------------------
     def documents(self) -> dict[str, DocumentRecord]:
@@ -142,12 +162,10 @@ class Neo4jStore(BaseGraphStore):
         return stats
 
     def iter_triples(self) -> Iterator[Triple]:
-        rows = self._read(
-            "MATCH (h:Entity)-[r]->(t:Entity) RETURN h.name AS hn, h.type AS ht, type(r) AS rel, "
-            "t.name AS tn, t.type AS tt, r.evidence AS evidence"
-        )
-        yield from self._triples_from_rows((r["hn"], r["ht"], r["rel"], r["tn"], r["tt"], r["evidence"])
-                                           for r in rows)
+        records = records_by_fact(self._rows(ALL_RECORDS))
+        rows = self._rows("MATCH (h:Entity)-[r]->(t:Entity) RETURN h.key, h.name, h.type, type(r), t.key, t.name, "
+                          "t.type")
+        yield from self._triples_from_rows(rows, records)
 
     def _run_query(self, cypher: str, params: dict[str, Any], write: bool, timeout: float | None = None) -> QueryResult:
         """A READ transaction unless ``write`` (the server refuses writes, write procedures included), in which
@@ -222,7 +240,7 @@ class Neo4jStore(BaseGraphStore):
 
     def _relink(self, records: list[Alias], keys: set[str], change: Change | None = None) -> None:
         def work(tx: CountingTransaction) -> None:
-            stored = list(self._triples_from_rows(take_edges_touching(tx, sorted(keys))))
+            stored = list(self._triples_from_rows(*take_edges_touching(tx, sorted(keys))))
             tx.run(MERGE_ALIASES, rows=[r.to_row() for r in records])
             prepared, orphans = self._rebuild_plan(stored, keys, change)
             if orphans:

@@ -3,12 +3,12 @@
 An edge batch holds edges of every relationship type, sorted by (head, tail, type) key, so a
 batch is one set of statements whatever the number of types. It locks its entities in key order
 (adding a label a node already has takes the node's write lock and changes nothing), finds which
-of its edges exist, CREATEs the rest and rewrites an existing edge only when the union of stored
-and new evidence grew. A rerun writes nothing, and concurrent kgbuild writers serialise on shared
-entities instead of duplicating an edge. Relationship types travel as parameters
-(``$(row.type)``, Neo4j 5.26+: a dynamic type in MERGE or MATCH is planned far slower, hence
-find-then-CREATE); older 5.x servers get one CREATE per type, the type checked against an
-identifier pattern before it is placed in the text. Measurements: docs/PERFORMANCE.md.
+of its edges and evidence records exist, CREATEs the missing edges, adds the missing records and
+folds them into the existing edges' properties (:mod:`kgbuild.graph.evidence_records`). A rerun
+writes nothing, and concurrent kgbuild writers serialise on shared entities instead of duplicating
+an edge. Relationship types travel as parameters (``$(row.type)``, Neo4j 5.26+: a dynamic type in
+MERGE or MATCH is planned far slower, hence find-then-CREATE); older 5.x servers get one CREATE per
+type, the type checked against an identifier pattern before it is placed in the text. Measurements: docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
@@ -19,6 +19,20 @@ from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from kgbuild.graph.base import AliasUpdate, EdgeItems, PreparedWrite
+from kgbuild.graph.evidence_records import (
+    DELETE_DOCUMENT_RECORDS,
+    DOCUMENT_FACTS,
+    EDGE_COLUMNS,
+    FIND_RECORDS,
+    MERGE_RECORDS,
+    SUPPORT_OF_HEADS,
+    FactId,
+    edge_updates,
+    plan_merge,
+    record_rows,
+    records_by_fact,
+    supports_by_fact,
+)
 from kgbuild.graph.lexical import (
     DELETE_DOCUMENT_SENTENCES,
     DELETE_MENTIONS_OF,
@@ -33,7 +47,7 @@ from kgbuild.graph.queries import (
     SET_EDGE_PROPERTIES,
     SET_ENTITY_ALIASES,
 )
-from kgbuild.graph.store import StoreError, edge_properties, without_document
+from kgbuild.graph.store import StoreError
 from kgbuild.types import Evidence
 
 # Constraints and indexes, created once per database (never by a read-only store), then what an import lacks.
@@ -48,11 +62,16 @@ SCHEMA_STATEMENTS = (
     "CREATE INDEX kgbuild_entity_type IF NOT EXISTS FOR (e:Entity) ON (e.type)",
     "CREATE CONSTRAINT kgbuild_sentence_id IF NOT EXISTS FOR (s:Sentence) REQUIRE s.id IS UNIQUE",
     "CREATE INDEX kgbuild_sentence_doc IF NOT EXISTS FOR (s:Sentence) ON (s.doc_id)",
+    "CREATE CONSTRAINT kgbuild_evidence_id IF NOT EXISTS FOR (v:Evidence) REQUIRE v.id IS UNIQUE",
+    "CREATE INDEX kgbuild_evidence_doc IF NOT EXISTS FOR (v:Evidence) ON (v.doc_id)",
+    "CREATE INDEX kgbuild_evidence_head IF NOT EXISTS FOR (v:Evidence) ON (v.head_key)",
+    "CREATE INDEX kgbuild_evidence_tail IF NOT EXISTS FOR (v:Evidence) ON (v.tail_key)",
     # neo4j-admin import leaves an empty array out (graph/neo4j_import.py); the writer stores []
     "MATCH (e:Entity) WHERE e.aliases IS NULL SET e.aliases = []",
 )
 
 
+MOVE_BATCH = 10_000  # edges per transaction when a graph of an earlier version has its evidence moved
 _IDENTIFIER = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _T = TypeVar("_T")
 DYNAMIC_TYPES_SINCE = (5, 26)  # CREATE (h)-[:$(expr)]->(t)
@@ -62,14 +81,14 @@ LOCK_ENTITIES = "UNWIND $keys AS key MATCH (e:Entity {key: key}) SET e:Entity"
 # Untyped expand + type filter: a dynamic type in a MATCH pattern is planned ~7x slower on 5.26.
 FIND_EDGES = (
     "UNWIND $rows AS row MATCH (h:Entity {key: row.h})-[r]->(t:Entity {key: row.t}) WHERE type(r) = row.type "
-    "RETURN row.h AS h, row.type AS type, row.t AS t, r.evidence AS evidence"
+    "RETURN row.h AS h, row.type AS type, row.t AS t, "
+    + ", ".join(f"r.{column} AS {column}" for column in EDGE_COLUMNS)
 )
 # Properties inline, not ``SET r = row.props``: a whole-map SET makes the planner add an Eager barrier.
 CREATE_EDGES = (
     "UNWIND $rows AS row MATCH (h:Entity {key: row.h}), (t:Entity {key: row.t}) "
     "CREATE (h)-[r:$(row.type) {confidence: row.confidence, model: row.model, support: row.support, "
-    "reviewed: row.reviewed, "
-    "doc_ids: row.doc_ids, sentence_ids: row.sentence_ids, evidence: row.evidence}]->(t)"
+    "reviewed: row.reviewed, doc_ids: row.doc_ids, sentence_ids: row.sentence_ids}]->(t)"
 )
 UPDATE_EDGES = (
     "UNWIND $rows AS row MATCH (h:Entity {key: row.h})-[r]->(t:Entity {key: row.t}) WHERE type(r) = row.type "
@@ -132,28 +151,25 @@ class ProfilingTransaction(CountingTransaction):
 
 
 def merge_edge_batch(tx: CountingTransaction, items: EdgeItems, dynamic_types: bool) -> None:
-    """Lock the batch's entities, then CREATE the edges that do not exist yet and rewrite existing ones
-    only where the union of stored and new evidence grew: one write per new edge, none on a rerun."""
+    """Lock the batch's entities, then write the evidence records not stored yet, CREATE the edges that do not
+    exist and fold the new records into the edges that do: nothing already stored is read back or rewritten,
+    and a rerun writes nothing."""
     for rel_type in {k.rel_type for k, _ in items}:
         plain_rel_type(rel_type)  # a parameter here, yet still refused unless a plain identifier
     tx.run(LOCK_ENTITIES, keys=sorted({key for k, _ in items for key in (k.head_key, k.tail_key)}))
-    found = tx.run(FIND_EDGES, rows=[{"h": k.head_key, "type": k.rel_type, "t": k.tail_key} for k, _ in items])
-    stored = {(row["h"], row["type"], row["t"]): row["evidence"] for row in found}
-    new, grown = [], []
-    for key, evidence in items:
-        ident = {"h": key.head_key, "type": key.rel_type, "t": key.tail_key}
-        before = stored.get((key.head_key, key.rel_type, key.tail_key))
-        if before is None:
-            new.append({**ident, **edge_properties(evidence)})
-            continue
-        old = {Evidence.from_json(e) for e in before}
-        union = old | set(evidence)
-        if union != old:
-            grown.append({**ident, **edge_properties(union)})
-    if new:
-        create_edges(tx, new, dynamic_types)
-    if grown:
-        tx.run(UPDATE_EDGES, rows=grown)
+    records = {(k.head_key, k.rel_type, k.tail_key): record_rows((k.head_key, k.rel_type, k.tail_key), evidence)
+               for k, evidence in items}
+    found = {row["id"] for row in tx.run(FIND_RECORDS, ids=[r["id"] for rows in records.values() for r in rows])}
+    stored = {(row["h"], row["type"], row["t"]): row
+              for row in tx.run(FIND_EDGES, rows=[{"h": h, "type": r, "t": t} for h, r, t in records])}
+    plan = plan_merge(records, found, stored)
+    if plan.created:
+        create_edges(tx, plan.created, dynamic_types)
+    if plan.grown:
+        tx.run(UPDATE_EDGES, rows=plan.grown)
+    if plan.records:
+        tx.run(MERGE_RECORDS, rows=plan.records)
+
 
 def create_edges(tx: CountingTransaction, rows: list[dict[str, Any]], dynamic_types: bool) -> None:
     if dynamic_types:
@@ -166,18 +182,26 @@ def create_edges(tx: CountingTransaction, rows: list[dict[str, Any]], dynamic_ty
         tx.run(CREATE_EDGES.replace("$(row.type)", plain_rel_type(rel_type)), rows=typed)
 
 
-def take_edges_touching(tx: CountingTransaction, keys: list[str]) -> list[tuple[Any, ...]]:
-    """Delete every edge with an end in ``keys``, and their mentions; return the edges as (head name, head
-    type, type, tail name, tail type, evidence) rows, to be written again under a changed alias table. Heads,
-    then tails: each pass starts from an index seek on the entity key (an OR of both would scan every node)."""
+def take_edges_touching(tx: CountingTransaction, keys: list[str]
+                        ) -> tuple[list[tuple[Any, ...]], dict[FactId, list[str]]]:
+    """Delete every edge with an end in ``keys``, their evidence records and mentions; return the edges as (head
+    key, head name, head type, type, tail key, tail name, tail type) rows and their records, to be written again
+    under a changed alias table. Heads, then tails: each pass starts from an index seek on the entity key (an OR
+    of both would scan every node)."""
     tx.run(DELETE_MENTIONS_OF, keys=keys)
     rows: list[dict[str, Any]] = []
+    records: list[tuple[Any, ...]] = []
     for side in ("h.key IN $keys", "t.key IN $keys"):
         pattern = f"MATCH (h:Entity)-[r]->(t:Entity) WHERE {side} "
-        rows += tx.run(pattern + "RETURN h.name AS hn, h.type AS ht, type(r) AS rel, t.name AS tn, t.type AS tt, "
-                       "r.evidence AS evidence", keys=keys)
+        rows += tx.run(pattern + "RETURN h.key AS hk, h.name AS hn, h.type AS ht, type(r) AS rel, t.key AS tk, "
+                       "t.name AS tn, t.type AS tt", keys=keys)
         tx.run(pattern + "DELETE r", keys=keys)
-    return [(r["hn"], r["ht"], r["rel"], r["tn"], r["tt"], r["evidence"]) for r in rows]
+        match = f"MATCH (v:Evidence) WHERE v.{'head' if side[0] == 'h' else 'tail'}_key IN $keys "
+        records += [tuple(row.values()) for row in tx.run(
+            match + "RETURN v.head_key AS h, v.rel_type AS type, v.tail_key AS t, v.record AS record", keys=keys)]
+        tx.run(match + "DELETE v", keys=keys)
+    return ([(r["hk"], r["hn"], r["ht"], r["rel"], r["tk"], r["tn"], r["tt"]) for r in rows],
+            records_by_fact(records))
 
 
 def write_document_aliases(tx: CountingTransaction, update: AliasUpdate) -> None:
@@ -192,19 +216,34 @@ def write_document_aliases(tx: CountingTransaction, update: AliasUpdate) -> None
 
 
 def remove_document_tx(tx: CountingTransaction, doc_id: str) -> None:
-    """Inside ``tx``: the document's evidence leaves its edges (an edge left with none goes), then its node."""
-    rows = tx.run(
-        "MATCH (:Entity)-[r]->(:Entity) WHERE $id IN r.doc_ids RETURN elementId(r) AS rid, r.evidence AS evidence",
-        id=doc_id,
-    )
-    updates, deletions = without_document((({"rid": r["rid"]}, r["evidence"]) for r in rows), doc_id)
-    if deletions:
-        tx.run("UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.rid DELETE r", rows=deletions)
-    if updates:
-        tx.run(f"UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.rid {SET_EDGE_PROPERTIES}",
-               rows=updates)
+    """Inside ``tx``: the document's evidence records go, the edges they supported are recomputed from what
+    remains (an edge left with none goes), then its sentences and node."""
+    facts: set[FactId] = {(r["head_key"], r["rel_type"], r["tail_key"]) for r in tx.run(DOCUMENT_FACTS, id=doc_id)}
+    if facts:
+        tx.run(DELETE_DOCUMENT_RECORDS, id=doc_id)
+        rows = tx.run(SUPPORT_OF_HEADS, heads=sorted({h for h, _, _ in facts}))
+        updates, deletions = edge_updates(facts, supports_by_fact((tuple(r.values()) for r in rows), facts))
+        if deletions:
+            tx.run("UNWIND $rows AS row MATCH (h:Entity {key: row.h})-[r]->(t:Entity {key: row.t}) "
+                   "WHERE type(r) = row.type DELETE r", rows=deletions)
+        if updates:
+            tx.run(UPDATE_EDGES, rows=updates)
     tx.run(DELETE_DOCUMENT_SENTENCES, id=doc_id)
     tx.run("MATCH (d:Document {id: $id}) DETACH DELETE d", id=doc_id)
+
+
+def move_edge_evidence(tx: CountingTransaction, limit: int) -> int:
+    """Graphs written before evidence records kept each edge's evidence as a JSON list on the edge: move up to
+    ``limit`` edges' lists into records (the edge's properties are already their aggregate). Returns how many
+    edges were moved; run until 0."""
+    rows = tx.run("MATCH (h:Entity)-[r]->(t:Entity) WHERE r.evidence IS NOT NULL "
+                  "WITH h, r, t, r.evidence AS evidence LIMIT $limit REMOVE r.evidence "
+                  "RETURN h.key AS h, type(r) AS type, t.key AS t, evidence", limit=limit)
+    records = [record for row in rows for record in record_rows(
+        (row["h"], row["type"], row["t"]), map(Evidence.from_json, row["evidence"] or []))]
+    if records:
+        tx.run(MERGE_RECORDS, rows=records)
+    return len(rows)
 
 
 def merge_lexical(tx: CountingTransaction, sentences: list[dict[str, Any]], mentions: list[dict[str, Any]]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from kgbuild.graph.store import DocumentRecord
 
-NODE_LABELS = ("Document", "Entity", "Alias")
+NODE_LABELS = ("Document", "Entity", "Alias", "Evidence")
 READ_ENTITIES = "MATCH (e:Entity) RETURN e.key, e.name, e.type ORDER BY e.key"
 # ``aliases`` is written only when it changed, so a rerun writes nothing.
 MERGE_ENTITIES = (
@@ -38,9 +38,9 @@ READ_ALIASES = (
 TOUCHING = "WHERE h.key IN $keys OR t.key IN $keys "
 SET_EDGE_PROPERTIES = (
     "SET r.confidence = row.confidence, r.model = row.model, r.support = row.support, r.reviewed = row.reviewed, "
-    "r.doc_ids = row.doc_ids, r.sentence_ids = row.sentence_ids, r.evidence = row.evidence"
+    "r.doc_ids = row.doc_ids, r.sentence_ids = row.sentence_ids"
 )
-_FACT_COLUMNS = "RETURN h.key, h.name, h.type, {type}(r), t.key, t.name, t.type, r.evidence "
+_FACT_COLUMNS = "RETURN h.key, h.name, h.type, {type}(r), t.key, t.name, t.type "
 COUNT_FACTS = "MATCH (h:Entity)-[r]->(t:Entity) WHERE r.confidence >= $min RETURN count(r)"
 
 

@@ -8,10 +8,12 @@ Graph model, identical in both stores:
 * ``(:Alias {id, spelling, type, canonical, reason, score, doc_id, undone})``: one resolution
   decision (:class:`kgbuild.types.Alias`); edges attach to canonical entities, and evidence keeps the
   spellings (``head_text``/``tail_text``), so a merge can be undone exactly
-* ``(:Entity)-[:<RELTYPE> {confidence, model, support, reviewed, doc_ids, sentence_ids, evidence}]->(:Entity)``:
-  one edge per (head, label, tail). ``evidence`` is a list of canonical JSON strings, one per
-  supporting sentence; the other properties derive from it with :func:`edge_properties`, so
-  both stores agree on every value.
+* ``(:Entity)-[:<RELTYPE> {confidence, model, support, reviewed, doc_ids, sentence_ids}]->(:Entity)``:
+  one edge per (head, label, tail), its properties derived from its evidence with :func:`edge_properties`,
+  so both stores agree on every value.
+* ``(:Evidence {id, head_key, rel_type, tail_key, doc_id, sentence_id, confidence, model, reviewed_by, record})``:
+  one record per supporting sentence of an edge (:mod:`kgbuild.graph.evidence_records`), ``record`` the
+  canonical JSON of :class:`kgbuild.types.Evidence`; adding one never rewrites the others.
 * the lexical graph (:mod:`kgbuild.graph.lexical`): ``(:Document)-[:HAS_SENTENCE]->(:Sentence)`` and
   ``(:Entity)-[:MENTIONED_IN]->(:Sentence)``, derived from the evidence; ``sentence_ids`` names the
   edge's ``Sentence`` nodes.
@@ -30,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from kgbuild.errors import ReadOnlyQueryError, StoreError  # noqa: F401  (re-exported)
-from kgbuild.graph.lexical import sentence_id
+from kgbuild.graph.evidence_records import Support, aggregate
 from kgbuild.schema import RelationSchema
 from kgbuild.types import Alias, Entity, Evidence, Triple
 
@@ -51,7 +53,8 @@ class StoredEntity:
 
 @dataclass(frozen=True)
 class FactRow:
-    """One fact edge with its evidence as stored (unparsed: the reader decides what an unreadable record is)."""
+    """One fact edge with its evidence records as stored (unparsed: the reader decides what an unreadable record
+    is)."""
 
     head_key: str
     head_name: str
@@ -86,42 +89,7 @@ class EdgeKey:
 
 def edge_properties(evidence: Iterable[Evidence]) -> dict[str, Any]:
     """Derive an edge's stored properties from its evidence (deterministic, order-free)."""
-    items = sorted(set(evidence), key=lambda e: e.to_json())
-    if not items:
-        raise ValueError("an edge needs at least one piece of evidence")
-    best = items[0] if len(items) == 1 else max(items, key=lambda e: (e.confidence, _neg(e.model)))
-    return {
-        "confidence": best.confidence,
-        "model": best.model,
-        "support": len(items),
-        "reviewed": sum(1 for e in items if e.reviewed_by),
-        "doc_ids": sorted({e.doc_id for e in items}),
-        "sentence_ids": sorted({sentence_id(e) for e in items}),
-        "evidence": [e.to_json() for e in items],
-    }
-
-
-def without_document(
-    edges: Iterable[tuple[dict[str, Any], list[str]]], doc_id: str
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Split edges carrying ``doc_id`` evidence into updates (evidence left) and deletions (none left).
-
-    Each edge comes as (identifying fields, stored evidence JSON); updates carry the identifying
-    fields plus the recomputed :func:`edge_properties`.
-    """
-    updates, deletions = [], []
-    for ident, evidence in edges:
-        kept = [e for e in map(Evidence.from_json, evidence) if e.doc_id != doc_id]
-        if kept:
-            updates.append({**ident, **edge_properties(kept)})
-        else:
-            deletions.append(ident)
-    return updates, deletions
-
-
-def _neg(text: str) -> tuple[int, ...]:
-    """Sort key that prefers the lexicographically smallest string under ``max``."""
-    return tuple(-ord(c) for c in text)
+    return aggregate(Support.of(e) for e in set(evidence))
 
 
 def group_triples(
@@ -224,5 +192,4 @@ __all__ = [
     "StoredEntity",
     "edge_properties",
     "group_triples",
-    "without_document",
 ]
