@@ -143,7 +143,8 @@ def test_cli_ingest_query_stats_export(tmp_path: Path, folder: Path) -> None:
     assert "triples written" in result.output and "pairs/s" in result.output
     assert "time: label relations" in result.output
 
-    query = "MATCH (a:Entity)-[r]->(b:Entity) RETURN a.name, b.name, r.confidence, r.evidence LIMIT 5"
+    query = ("MATCH (a:Entity)-[r]->(b:Entity) MATCH (v:Evidence) WHERE v.head_key = a.key AND v.tail_key = b.key "
+             "RETURN a.name, b.name, r.confidence, v.record LIMIT 5")
     result = runner.invoke(app, ["query", query, "--store-path", graph, "--json"])
     assert result.exit_code == 0, result.output
     assert '"r.confidence"' in result.output and "doc_id" in result.output

@@ -15,27 +15,11 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from kgbuild.config import Neo4jConfig
+from kgbuild.graph import neo4j_writes as writes
 from kgbuild.graph.base import BaseGraphStore, Change, EdgeItems, PreparedWrite
 from kgbuild.graph.evidence_records import ALL_RECORDS, records_by_fact
 from kgbuild.graph.lexical import LEXICAL_RELATIONSHIPS, SENTENCE, lexical_rows
 from kgbuild.graph.neo4j_values import StatementProfile, WriteCounters, check_bolt_uri, one_line, plain, safe_uri
-from kgbuild.graph.neo4j_writes import (
-    DYNAMIC_TYPES_SINCE,
-    MOVE_BATCH,
-    SCHEMA_STATEMENTS,
-    CountingTransaction,
-    ProfilingTransaction,
-    batches,
-    merge_edge_batch,
-    merge_lexical,
-    move_edge_evidence,
-    plain_rel_type,
-    remove_document_tx,
-    server_version_tuple,
-    sorted_edges,
-    take_edges_touching,
-    write_document_aliases,
-)
 from kgbuild.graph.queries import (
     DELETE_ENTITIES,
     MERGE_ALIASES,
@@ -108,37 +92,29 @@ class Neo4jStore(BaseGraphStore):
             raise StoreError(f"Neo4j at {uri} is version {version}; kgbuild needs Neo4j {MIN_MAJOR_VERSION} or newer")
         self.driver = driver
         self.server_version = version
-        self.dynamic_types = server_version_tuple(version) >= DYNAMIC_TYPES_SINCE
+        self.dynamic_types = writes.server_version_tuple(version) >= writes.DYNAMIC_TYPES_SINCE
         log.info("connected to Neo4j %s at %s", version, uri)
 
     # -- schema -------------------------------------------------------------------------
     def ensure_schema(self, schema: RelationSchema) -> None:
         """Every relationship type is checked first; then as :meth:`BaseGraphStore.ensure_schema`."""
         for rel_type in schema.relationship_types.values():
-            plain_rel_type(rel_type)
+            writes.plain_rel_type(rel_type)
         if self.read_only and self._has_edge_evidence():
-            raise StoreError("this Neo4j graph was written by an earlier kgbuild; open it for writing once "
-                             "(`kgbuild ingest --store neo4j`) to move its evidence into records")
+            raise StoreError(writes.EARLIER_GRAPH)
         super().ensure_schema(schema)
 
     def _create_schema(self, schema: RelationSchema) -> None:
         """Constraints and indexes, each its own transaction, as Neo4j requires; then a graph written by an
         earlier version gets its evidence lists moved into records."""
-        for statement in SCHEMA_STATEMENTS:
-            self.write_transaction(CountingTransaction.run, statement)
-        moved = [1]
-
-        def move(tx: CountingTransaction) -> None:
-            moved[:] = [move_edge_evidence(tx, MOVE_BATCH)]
-
-        while moved[0] and self._has_edge_evidence():
-            self.write_transaction(move)
+        for statement in writes.SCHEMA_STATEMENTS:
+            self.write_transaction(writes.CountingTransaction.run, statement)
+        while self._has_edge_evidence():  # each pass moves up to MOVE_BATCH edges' lists
+            self.write_transaction(writes.move_edge_evidence, writes.MOVE_BATCH)
 
     def _has_edge_evidence(self) -> bool:
         """Whether some edge still holds an evidence list (the property key first: a fresh database has none)."""
-        if not self._read("CALL db.propertyKeys() YIELD propertyKey WHERE propertyKey = 'evidence' RETURN 1 AS n"):
-            return False
-        return bool(self._read("MATCH ()-[r]->() WHERE r.evidence IS NOT NULL RETURN 1 AS n LIMIT 1"))
+        return bool(self._read(writes.EVIDENCE_KEY_EXISTS)) and bool(self._read(writes.EDGE_EVIDENCE_EXISTS))
 
     # -- reads --------------------------------------------------------------------------
     def documents(self) -> dict[str, DocumentRecord]:
@@ -207,11 +183,11 @@ class Neo4jStore(BaseGraphStore):
             update = self._document_aliases(self._replaced_documents(document, previous, aliases), aliases or ())
             prepared = self.prepare(triples)
 
-            def work(tx: CountingTransaction) -> None:
+            def work(tx: writes.CountingTransaction) -> None:
                 if previous is not None:
-                    remove_document_tx(tx, previous.id)
+                    writes.remove_document_tx(tx, previous.id)
                 tx.run(MERGE_DOCUMENT, **document_params(document))
-                write_document_aliases(tx, update)
+                writes.write_document_aliases(tx, update)
                 self._merge(tx, prepared)
 
             self.write_transaction(work)
@@ -219,9 +195,9 @@ class Neo4jStore(BaseGraphStore):
     def write_triples(self, triples: Sequence[Triple]) -> None:
         """Bulk merge: entity batches, then edge batches of all types sorted by key; each batch one transaction."""
         prepared = self.prepare(triples)
-        for chunk in batches(sorted(prepared.entity_rows, key=lambda row: row["key"]), self.batch_size):
-            self.write_transaction(CountingTransaction.run, MERGE_ENTITIES, rows=chunk)
-        for edge_chunk in batches(sorted_edges(prepared), self.batch_size):
+        for chunk in writes.batches(sorted(prepared.entity_rows, key=lambda row: row["key"]), self.batch_size):
+            self.write_transaction(writes.CountingTransaction.run, MERGE_ENTITIES, rows=chunk)
+        for edge_chunk in writes.batches(writes.sorted_edges(prepared), self.batch_size):
             self.write_edge_batch(edge_chunk)
 
     def write_edge_batch(self, items: EdgeItems) -> None:
@@ -232,15 +208,15 @@ class Neo4jStore(BaseGraphStore):
         self._require_schema()
         with self._restoring_aliases():
             update = self._document_aliases([doc_id], ())
-            def work(tx: CountingTransaction) -> None:
-                remove_document_tx(tx, doc_id)
-                write_document_aliases(tx, update)
+            def work(tx: writes.CountingTransaction) -> None:
+                writes.remove_document_tx(tx, doc_id)
+                writes.write_document_aliases(tx, update)
 
             self.write_transaction(work)
 
     def _relink(self, records: list[Alias], keys: set[str], change: Change | None = None) -> None:
-        def work(tx: CountingTransaction) -> None:
-            stored = list(self._triples_from_rows(*take_edges_touching(tx, sorted(keys))))
+        def work(tx: writes.CountingTransaction) -> None:
+            stored = list(self._triples_from_rows(*writes.take_edges_touching(tx, sorted(keys))))
             tx.run(MERGE_ALIASES, rows=[r.to_row() for r in records])
             prepared, orphans = self._rebuild_plan(stored, keys, change)
             if orphans:
@@ -250,15 +226,15 @@ class Neo4jStore(BaseGraphStore):
 
         self.write_transaction(work)
 
-    def _merge_edges(self, tx: CountingTransaction, items: EdgeItems) -> None:
+    def _merge_edges(self, tx: writes.CountingTransaction, items: EdgeItems) -> None:
         """The edges, then the sentences and mentions behind them (:mod:`kgbuild.graph.lexical`)."""
-        merge_edge_batch(tx, items, self.dynamic_types)
-        merge_lexical(tx, *lexical_rows(items))
+        writes.merge_edge_batch(tx, items, self.dynamic_types)
+        writes.merge_lexical(tx, *lexical_rows(items))
 
-    def _merge(self, tx: CountingTransaction, prepared: PreparedWrite) -> None:
-        for chunk in batches(sorted(prepared.entity_rows, key=lambda row: row["key"]), self.batch_size):
+    def _merge(self, tx: writes.CountingTransaction, prepared: PreparedWrite) -> None:
+        for chunk in writes.batches(sorted(prepared.entity_rows, key=lambda row: row["key"]), self.batch_size):
             tx.run(MERGE_ENTITIES, rows=chunk)
-        for edge_chunk in batches(sorted_edges(prepared), self.batch_size):
+        for edge_chunk in writes.batches(writes.sorted_edges(prepared), self.batch_size):
             self._merge_edges(tx, edge_chunk)
 
     def profile_write(self, triples: Sequence[Triple]) -> list[StatementProfile]:
@@ -268,7 +244,7 @@ class Neo4jStore(BaseGraphStore):
         with self.driver.session(database=self.config.database) as session:
             tx = session.begin_transaction()
             try:
-                profiling = ProfilingTransaction(tx)
+                profiling = writes.ProfilingTransaction(tx)
                 self._merge(profiling, prepared)
                 return profiling.profiles
             finally:
@@ -280,7 +256,7 @@ class Neo4jStore(BaseGraphStore):
         from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, ServiceUnavailable
 
         def attempt(tx: Any) -> WriteCounters:
-            wrapped = CountingTransaction(tx)
+            wrapped = writes.CountingTransaction(tx)
             work(wrapped, *args, **kwargs)
             return wrapped.counters
 

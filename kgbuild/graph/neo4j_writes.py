@@ -72,6 +72,10 @@ SCHEMA_STATEMENTS = (
 
 
 MOVE_BATCH = 10_000  # edges per transaction when a graph of an earlier version has its evidence moved
+EVIDENCE_KEY_EXISTS = "CALL db.propertyKeys() YIELD propertyKey WHERE propertyKey = 'evidence' RETURN 1 AS n"
+EDGE_EVIDENCE_EXISTS = "MATCH ()-[r]->() WHERE r.evidence IS NOT NULL RETURN 1 AS n LIMIT 1"
+EARLIER_GRAPH = ("this Neo4j graph was written by an earlier kgbuild; open it for writing once "
+                 "(`kgbuild ingest --store neo4j`) to move its evidence into records")
 _IDENTIFIER = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _T = TypeVar("_T")
 DYNAMIC_TYPES_SINCE = (5, 26)  # CREATE (h)-[:$(expr)]->(t)
