@@ -223,7 +223,8 @@ def remove_document_tx(tx: CountingTransaction, doc_id: str) -> None:
     """Inside ``tx``: the document's evidence records go, the edges they supported are recomputed from what
     remains (an edge left with none goes), then its sentences and node."""
     facts: set[FactId] = {(r["head_key"], r["rel_type"], r["tail_key"]) for r in tx.run(DOCUMENT_FACTS, id=doc_id)}
-    if facts:
+    if facts:  # the entities' locks first, as an edge batch takes them: its edges' summaries stay consistent
+        tx.run(LOCK_ENTITIES, keys=sorted({key for h, _, t in facts for key in (h, t)}))
         tx.run(DELETE_DOCUMENT_RECORDS, id=doc_id)
         rows = tx.run(SUPPORT_OF_HEADS, heads=sorted({h for h, _, _ in facts}))
         updates, deletions = edge_updates(facts, supports_by_fact((tuple(r.values()) for r in rows), facts))
