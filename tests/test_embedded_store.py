@@ -204,7 +204,7 @@ def test_a_graph_of_an_earlier_version_has_its_evidence_lists_moved_into_records
                      {"k": entity.key, "n": entity.name, "t": entity.type})
     conn.execute("MATCH (h:Entity {name: 'Ann'}) MATCH (t:Entity {name: 'Acme'}) CREATE (h)-[:WORKS_FOR "
                  "{confidence: 0.9, model: 'm', support: 2, reviewed: 0, doc_ids: ['d1', 'd2'], sentence_ids: [], "
-                 "evidence: $evidence}]->(t)", {"evidence": [t.evidence.to_json() for t in triples]})
+                 "evidence: $evidence}]->(t)", {"evidence": [t.evidence.to_json() for t in triples] + ["{damaged"]})
     conn.close()
     db.close()
 
@@ -216,8 +216,11 @@ def test_a_graph_of_an_earlier_version_has_its_evidence_lists_moved_into_records
             reader.close()
     writer = EmbeddedStore(path)
     writer.ensure_schema(SCHEMA)
+    assert writer.stats().nodes["Evidence"] == 3
+    # a damaged record is kept as written (the review page shows it as unreadable); then it is taken out by hand
+    assert writer.query("MATCH (v:Evidence) WHERE v.doc_id = '' RETURN v.record").rows == [["{damaged"]]
+    writer.query("MATCH (v:Evidence) WHERE v.doc_id = '' DELETE v", write=True)
     assert stored(writer) == {(t.head.key, t.label, t.tail.key, t.evidence.to_json()) for t in triples}
-    assert writer.stats().nodes["Evidence"] == 2
     writer.remove_document("d1")
     assert writer.query("MATCH ()-[r:WORKS_FOR]->() RETURN r.support, r.doc_ids").rows == [[1, ["d2"]]]
     writer.close()

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kgbuild.errors import KgbuildError
 from kgbuild.graph.lexical import sentence_id
 from kgbuild.types import Evidence
 
@@ -103,6 +104,20 @@ def record_rows(fact: FactId, evidence: Iterable[Evidence]) -> list[dict[str, An
             "doc_id": item.doc_id, "sentence_id": sentence_id(item), "confidence": item.confidence,
             "model": item.model, "reviewed_by": item.reviewed_by, "record": record})
     return [rows[k] for k in sorted(rows)]
+
+
+def stored_record_rows(fact: FactId, records: Iterable[str]) -> list[dict[str, Any]]:
+    """Rows for records kept as JSON text by an earlier version: a record that no longer reads as evidence (a
+    damaged or hand-edited one) is kept as it is, with empty fields, for the review page to show as unreadable."""
+    rows = []
+    for record in records:
+        try:
+            rows += record_rows(fact, [Evidence.from_json(record)])
+        except KgbuildError:
+            rows.append({"id": record_id(fact, str(record)), "head_key": fact[0], "rel_type": fact[1],
+                         "tail_key": fact[2], "doc_id": "", "sentence_id": "", "confidence": 0.0, "model": "",
+                         "reviewed_by": "", "record": str(record)})
+    return rows
 
 
 @dataclass(frozen=True)

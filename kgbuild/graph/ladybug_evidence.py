@@ -23,6 +23,7 @@ from kgbuild.graph.evidence_records import (
     edge_updates,
     plan_merge,
     record_rows,
+    stored_record_rows,
     supports_by_fact,
 )
 from kgbuild.graph.ladybug_tables import quoted
@@ -87,8 +88,7 @@ def move_edge_evidence(run: Run, rows: Rows, rel_type: str) -> int:
     rel = quoted(rel_type)
     stored = rows(f"MATCH (h:Entity)-[r:{rel}]->(t:Entity) WHERE size(r.evidence) > 0 RETURN h.key, t.key, r.evidence",
                   {})
-    records = [row for h, t, evidence in stored
-               for row in record_rows((h, rel_type, t), map(Evidence.from_json, evidence or []))]
+    records = [row for h, t, evidence in stored for row in stored_record_rows((h, rel_type, t), evidence or [])]
     if records:
         found = {id_ for (id_,) in rows(FIND_RECORDS, {"ids": [row["id"] for row in records]})}
         if fresh := [row for row in records if row["id"] not in found]:

@@ -31,6 +31,7 @@ from kgbuild.graph.evidence_records import (
     plan_merge,
     record_rows,
     records_by_fact,
+    stored_record_rows,
     supports_by_fact,
 )
 from kgbuild.graph.lexical import (
@@ -48,7 +49,6 @@ from kgbuild.graph.queries import (
     SET_ENTITY_ALIASES,
 )
 from kgbuild.graph.store import StoreError
-from kgbuild.types import Evidence
 
 # Constraints and indexes, created once per database (never by a read-only store), then what an import lacks.
 SCHEMA_STATEMENTS = (
@@ -244,8 +244,8 @@ def move_edge_evidence(tx: CountingTransaction, limit: int) -> int:
     rows = tx.run("MATCH (h:Entity)-[r]->(t:Entity) WHERE r.evidence IS NOT NULL "
                   "WITH h, r, t, r.evidence AS evidence LIMIT $limit REMOVE r.evidence "
                   "RETURN h.key AS h, type(r) AS type, t.key AS t, evidence", limit=limit)
-    records = [record for row in rows for record in record_rows(
-        (row["h"], row["type"], row["t"]), map(Evidence.from_json, row["evidence"] or []))]
+    records = [record for row in rows
+               for record in stored_record_rows((row["h"], row["type"], row["t"]), row["evidence"] or [])]
     if records:
         tx.run(MERGE_RECORDS, rows=records)
     return len(rows)
