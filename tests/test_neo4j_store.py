@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 
 from kgbuild.cli import app
 from kgbuild.config import Neo4jConfig
-from kgbuild.graph.evidence_records import FIND_RECORDS, MERGE_RECORDS
+from kgbuild.graph.evidence_records import CREATE_RECORDS, FIND_RECORDS
 from kgbuild.graph.lexical import LINK_SENTENCES, MERGE_MENTIONS, MERGE_SENTENCES
 from kgbuild.graph.neo4j_store import Neo4jStore, WriteCounters
 from kgbuild.graph.neo4j_writes import CREATE_EDGES, FIND_EDGES, LOCK_ENTITIES, plain_rel_type
@@ -159,7 +159,7 @@ def test_profiling_a_write_reports_plans_and_writes_nothing(store: Neo4jStore) -
     batch = [make_triple(f"Person {i}", "works_for", "Acme", index=i) for i in range(5)]
     profiles = store.profile_write(batch)
     assert [p.statement for p in profiles] == [MERGE_ENTITIES, LOCK_ENTITIES, FIND_RECORDS, FIND_EDGES, CREATE_EDGES,
-                                               MERGE_RECORDS, MERGE_SENTENCES, LINK_SENTENCES, MERGE_MENTIONS]
+                                               CREATE_RECORDS, MERGE_SENTENCES, LINK_SENTENCES, MERGE_MENTIONS]
     create = profiles[4]
     assert create.rows == 0 and create.db_hits > 0
     assert any(o.operator.startswith("Create") for o in create.operators)
