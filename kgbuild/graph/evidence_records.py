@@ -95,15 +95,14 @@ def record_id(fact: FactId, record: str) -> str:
 
 def record_rows(fact: FactId, evidence: Iterable[Evidence]) -> list[dict[str, Any]]:
     """One row per distinct piece of evidence, in the columns of ``(:Evidence)`` (sorted by record)."""
-    head_key, rel_type, tail_key = fact
-    rows: dict[str, dict[str, Any]] = {}
-    for item in evidence:
-        record = item.to_json()
-        rows.setdefault(record, {
-            "id": record_id(fact, record), "head_key": head_key, "rel_type": rel_type, "tail_key": tail_key,
-            "doc_id": item.doc_id, "sentence_id": sentence_id(item), "confidence": item.confidence,
-            "model": item.model, "reviewed_by": item.reviewed_by, "record": record})
-    return [rows[k] for k in sorted(rows)]
+    rows = {item.to_json(): item for item in evidence}
+    return [_row(fact, record, Support.of(rows[record])) for record in sorted(rows)]
+
+
+def _row(fact: FactId, record: str, support: Support) -> dict[str, Any]:
+    return {"id": record_id(fact, record), "head_key": fact[0], "rel_type": fact[1], "tail_key": fact[2],
+            "doc_id": support.doc_id, "sentence_id": support.sentence_id, "confidence": support.confidence,
+            "model": support.model, "reviewed_by": support.reviewed_by, "record": record}
 
 
 def stored_record_rows(fact: FactId, records: Iterable[str]) -> list[dict[str, Any]]:
@@ -114,9 +113,7 @@ def stored_record_rows(fact: FactId, records: Iterable[str]) -> list[dict[str, A
         try:
             rows += record_rows(fact, [Evidence.from_json(record)])
         except KgbuildError:
-            rows.append({"id": record_id(fact, str(record)), "head_key": fact[0], "rel_type": fact[1],
-                         "tail_key": fact[2], "doc_id": "", "sentence_id": "", "confidence": 0.0, "model": "",
-                         "reviewed_by": "", "record": str(record)})
+            rows.append(_row(fact, str(record), Support("", "", 0.0, "", "")))
     return rows
 
 
